@@ -1,0 +1,102 @@
+"""monthly_close: close one reporting period — final intake, dbt build, compliance alert to ministry staff.
+
+Runs at 00:00 on the 22nd (Asia/Ho_Chi_Minh), the moment the period's deadline passes; catch-up from 2009-06.
+Wiring only: the work lives in ``itreport.cycle`` and the packages it calls.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+from cosmos.config import ProfileConfig
+from cosmos.operators.local import DbtBuildLocalOperator
+
+from itreport.settings import DBT_PROJECT_DIR, Settings
+
+SETTINGS = Settings.from_env()
+
+
+@dag(
+    dag_id="monthly_close",
+    schedule=CronDataIntervalTimetable(f"0 0 {SETTINGS.deadline_day} * *", timezone=SETTINGS.timezone),
+    start_date=pendulum.datetime(2009, 5, SETTINGS.deadline_day, tz=SETTINGS.timezone),
+    catchup=True,
+    max_active_runs=1,
+    render_template_as_native_obj=True,
+    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    params={
+        "period": Param(
+            "",
+            type="string",
+            pattern=r"^(\d{4}-\d{2})?$",
+            description="YYYY-MM to close; blank closes the period whose deadline ends the data interval.",
+        )
+    },
+    tags=["itreport", "monthly"],
+    doc_md=__doc__,
+)
+def monthly_close():
+    @task
+    def resolve_period() -> str:
+        from ingestion.periods import format_period, parse_period
+
+        context = get_current_context()
+        if context["params"].get("period"):
+            return format_period(parse_period(context["params"]["period"]))
+        return format_period(SETTINGS.deadline.period_closing_at(context["data_interval_end"]))
+
+    @task
+    def prepare_warehouse() -> dict[str, str]:
+        from itreport.cycle import prepare_warehouse
+
+        return prepare_warehouse(Settings.from_env())
+
+    @task
+    def intake() -> dict[str, object]:
+        from itreport.cycle import run_intake
+
+        return run_intake(Settings.from_env()).as_dict()
+
+    @task
+    def close(period: str) -> str:
+        from ingestion.periods import parse_period
+        from itreport.cycle import close_period
+
+        close_period(Settings.from_env(), parse_period(period), get_current_context()["run_id"])
+        return period
+
+    dbt_build = DbtBuildLocalOperator(
+        task_id="dbt_build",
+        project_dir=str(DBT_PROJECT_DIR),
+        profile_config=ProfileConfig(
+            profile_name="itreport",
+            target_name="default",
+            profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml",
+        ),
+        env="{{ ti.xcom_pull(task_ids='prepare_warehouse') }}",
+        append_env=True,
+        vars=SETTINGS.dbt_vars(),
+        install_deps=False,
+        emit_datasets=False,
+        retries=0,
+    )
+
+    @task
+    def send_compliance_alert(period: str) -> dict[str, object]:
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+        from ingestion.periods import parse_period
+        from itreport.cycle import send_compliance_alert
+
+        with SmtpHook(smtp_conn_id="smtp_default") as hook:
+            return send_compliance_alert(Settings.from_env(), parse_period(period), hook)
+
+    period = resolve_period()
+    ready = prepare_warehouse()
+    loaded = intake()
+    closed = close(period)
+    ready >> loaded >> closed >> dbt_build >> send_compliance_alert(closed)
+
+
+monthly_close()

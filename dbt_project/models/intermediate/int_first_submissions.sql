@@ -1,0 +1,108 @@
+-- Per (unit, period) with any attributed activity: the FIRST accepted submission by received_at (the one
+-- timeliness follows; later ones are corrections), how many were accepted (attempts) and how many
+-- messages were quarantined (rejections). Units with rejections only have a row with a null submission.
+
+with
+
+submissions as (
+
+    select * from {{ ref('stg_submissions') }}
+
+),
+
+messages as (
+
+    select * from {{ ref('stg_messages') }}
+
+),
+
+ranked_submissions as (
+
+    select
+        unit_code,
+        period_month,
+        message_hash,
+        submission_kind,
+        received_at,
+        row_number() over (
+            partition by unit_code, period_month
+            order by received_at asc, message_hash asc
+        ) as attempt_number,
+        count(*) over (partition by unit_code, period_month) as accepted_count
+
+    from submissions
+
+),
+
+first_submissions as (
+
+    select
+        unit_code,
+        period_month,
+        message_hash,
+        submission_kind,
+        received_at,
+        accepted_count
+
+    from ranked_submissions
+    where attempt_number = 1
+
+),
+
+rejections as (
+
+    select
+        unit_code,
+        period_month,
+        count(*) as rejected_count
+
+    from messages
+    where
+        message_state = 'quarantined'
+        and unit_code is not null
+        and period_month is not null
+    group by unit_code, period_month
+
+),
+
+-- every (unit, period) with an accepted submission or a rejection
+activity as (
+
+    select
+        unit_code,
+        period_month
+    from first_submissions
+
+    union
+
+    select
+        unit_code,
+        period_month
+    from rejections
+
+),
+
+joined as (
+
+    select
+        activity.unit_code,
+        activity.period_month,
+        first_submissions.message_hash,
+        first_submissions.submission_kind,
+        first_submissions.received_at,
+        cast(coalesce(first_submissions.accepted_count, 0) as integer) as attempts,
+        cast(coalesce(rejections.rejected_count, 0) as integer) as rejections
+
+    from activity
+    left join first_submissions
+        on
+            activity.unit_code = first_submissions.unit_code
+            and activity.period_month = first_submissions.period_month
+    left join rejections
+        on
+            activity.unit_code = rejections.unit_code
+            and activity.period_month = rejections.period_month
+
+)
+
+select * from joined

@@ -1,0 +1,53 @@
+-- Raw tables written by intake. Append-only and idempotent: keys are content hashes, so re-running
+-- a period inserts nothing new. dbt reads them as the `raw` source.
+create schema if not exists raw;
+
+-- The ledger: every received message, archived first, with exactly one final state.
+create table if not exists raw.messages (
+    message_hash     text primary key,          -- sha256 of the raw bytes
+    message_id       text,
+    source           text not null,             -- maildir:<path> or imap:<host>/<folder>
+    sender           text,
+    subject          text,
+    date_header      timestamptz,               -- sender-controlled; stored, never used for the deadline
+    received_at      timestamptz,               -- our server's receipt time
+    archive_path     text not null,
+    state            text not null check (state in ('accepted', 'quarantined', 'ignored')),
+    reason_code      text not null,
+    reason_vi        text not null,
+    reason_en        text not null,
+    unit_code        text,
+    period_month     date,
+    submission_kind  text check (submission_kind in ('report', 'same_as_notice')),
+    processed_at     timestamptz not null default now()
+);
+
+-- Accepted submissions: one per accepted message.
+create table if not exists raw.submissions (
+    message_hash     text primary key references raw.messages (message_hash),
+    unit_code        text not null,
+    period_month     date not null,
+    submission_kind  text not null check (submission_kind in ('report', 'same_as_notice')),
+    received_at      timestamptz not null,
+    filename         text,
+    same_as_period   date,
+    difficulties     text,
+    proposals        text,
+    loaded_at        timestamptz not null default now()
+);
+
+-- Indicator values of accepted reports, as typed (value_text) and normalised (value_number).
+create table if not exists raw.submission_values (
+    message_hash     text not null references raw.submissions (message_hash),
+    indicator_code   text not null,
+    value_text       text,
+    value_number     numeric,
+    primary key (message_hash, indicator_code)
+);
+
+-- Periods that monthly_close has closed: the compliance mart has rows only for these.
+create table if not exists raw.period_closures (
+    period_month     date primary key,
+    closed_at        timestamptz not null default now(),
+    dag_run_id       text
+);

@@ -1,0 +1,111 @@
+"""Reason codes for every final message state, with the Vietnamese and English texts agencies and staff read.
+
+Texts are ``str.format`` templates; the fields each one uses are passed by the code that raises it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingestion.models import MessageState
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    state: MessageState
+    vi: str
+    en: str
+
+
+_REASONS = [
+    Reason(
+        "accepted",
+        MessageState.ACCEPTED,
+        "Đã tiếp nhận báo cáo tháng {period} của {unit}.",
+        "Accepted the {period} report of {unit}.",
+    ),
+    Reason(
+        "accepted_notice",
+        MessageState.ACCEPTED,
+        "Đã tiếp nhận thông báo: báo cáo tháng {period} của {unit} giống tháng {same_as}.",
+        "Accepted the notice: the {period} report of {unit} is the same as {same_as}.",
+    ),
+    Reason(
+        "already_processed",
+        MessageState.ACCEPTED,
+        "Thư này đã được xử lý trước đó.",
+        "This message was processed before.",
+    ),
+    Reason(
+        "unknown_sender",
+        MessageState.QUARANTINED,
+        "Địa chỉ gửi {sender} không thuộc đơn vị nào trong danh sách đơn vị báo cáo. "
+        "Hãy gửi lại từ địa chỉ thư điện tử đã đăng ký của cơ quan.",
+        "The sender {sender} is not registered for any reporting unit. Resend from the agency's registered address.",
+    ),
+    Reason(
+        "unreadable_attachment",
+        MessageState.QUARANTINED,
+        "Không đọc được tệp đính kèm {filename}: {detail}. Hãy gửi lại tệp .doc hoặc .docx theo mẫu.",
+        "The attachment {filename} could not be read: {detail}. Resend the form as .doc or .docx.",
+    ),
+    Reason(
+        "unit_mismatch",
+        MessageState.QUARANTINED,
+        "Biểu mẫu ghi mã đơn vị {form_unit} nhưng thư được gửi từ {unit}. Hãy kiểm tra mục 'Mã đơn vị'.",
+        "The form names unit {form_unit} but was sent by {unit}. Check the 'Mã đơn vị' field.",
+    ),
+    Reason(
+        "missing_period",
+        MessageState.QUARANTINED,
+        "Biểu mẫu không ghi kỳ báo cáo (tháng/năm). Hãy điền mục 'Kỳ báo cáo' và gửi lại.",
+        "The form does not state its period (month/year). Fill in 'Kỳ báo cáo' and resend.",
+    ),
+    Reason(
+        "wrong_period",
+        MessageState.QUARANTINED,
+        "Biểu mẫu ghi kỳ báo cáo {form_period} nhưng thư được nhận ngày {received}. "
+        "Chỉ nhận báo cáo của tháng nhận thư hoặc tháng trước đó; hãy sửa kỳ báo cáo và gửi lại.",
+        "The form is for {form_period} but was received on {received}. Only the month of receipt or the "
+        "month before can be reported; correct the period and resend.",
+    ),
+    Reason(
+        "invalid_values",
+        MessageState.QUARANTINED,
+        "Số liệu chưa hợp lệ: {detail}. Hãy sửa và gửi lại trước hạn.",
+        "Some values are not valid: {detail}. Correct them and resend before the deadline.",
+    ),
+    Reason(
+        "notice_in_first_period",
+        MessageState.QUARANTINED,
+        "Tháng {period} là kỳ báo cáo đầu tiên nên chưa thể báo 'giống tháng trước'. Hãy gửi báo cáo đầy đủ.",
+        "{period} is the first reporting period, so a 'same as' notice is not possible. Send the full form.",
+    ),
+    Reason(
+        "notice_wrong_period",
+        MessageState.QUARANTINED,
+        "Thông báo 'giống tháng {same_as}' nhận ngày {received} không ứng với kỳ báo cáo nào đang mở.",
+        "The notice 'same as {same_as}' received on {received} does not match an open reporting period.",
+    ),
+    Reason(
+        "processing_error",
+        MessageState.QUARANTINED,
+        "Lỗi xử lý thư, cán bộ quản trị sẽ kiểm tra: {detail}",
+        "The message could not be processed and awaits staff review: {detail}",
+    ),
+    Reason(
+        "not_a_submission",
+        MessageState.IGNORED,
+        "Thư không có báo cáo đính kèm và không phải thông báo 'giống tháng'; không tính là báo cáo.",
+        "The message has no report attached and is not a 'same as' notice; it does not count as a report.",
+    ),
+]
+
+REASONS: dict[str, Reason] = {r.code: r for r in _REASONS}
+
+
+def explain(code: str, **fields: object) -> tuple[MessageState, str, str]:
+    """The state and the filled Vietnamese and English texts for ``code``."""
+    reason = REASONS[code]
+    return reason.state, reason.vi.format(**fields), reason.en.format(**fields)

@@ -1,0 +1,143 @@
+"""The work of one monthly cycle, as plain functions: the DAGs call these, tests call them without Airflow."""
+
+from __future__ import annotations
+
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from ingestion.catalogue import Catalogue, default_catalogue
+from ingestion.intake import Assessment, assess, quarantine_invalid
+from ingestion.load import ensure_raw_schema, known_hashes, load, record_closure
+from ingestion.mail_reader import archive, iter_maildir, message_hash, to_inbound
+from ingestion.models import Decision, SubmissionKind
+from ingestion.reasons import explain
+from ingestion.registry import Registry, default_registry
+from itreport import warehouse
+from itreport.alerts import Alert, compose_alert
+from itreport.compliance import PeriodCompliance, period_compliance
+from itreport.settings import Settings
+
+
+@dataclass
+class IntakeCounts:
+    seen: int = 0
+    already_processed: int = 0
+    states: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    rows_inserted: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "seen": self.seen,
+            "already_processed": self.already_processed,
+            "states": dict(self.states),
+            "reasons": dict(self.reasons),
+            "rows_inserted": self.rows_inserted,
+        }
+
+
+def prepare_warehouse(settings: Settings) -> dict[str, str]:
+    """Start the embedded warehouse when needed, create the raw schema; returns dbt's connection env (no secret)."""
+    with warehouse.connect(settings, autocommit=True) as conn:
+        ensure_raw_schema(conn)
+    env = warehouse.dbt_env(settings)
+    env.pop("ITREPORT_PGPASSWORD", None)
+    return env
+
+
+def _processing_error(digest: str, error: Exception) -> Assessment:
+    state, vi, en = explain("processing_error", detail=f"{type(error).__name__}: {error}")
+    return Assessment(Decision(digest, state, "processing_error", vi, en))
+
+
+def run_intake(
+    settings: Settings,
+    *,
+    registry: Registry | None = None,
+    catalogue: Catalogue | None = None,
+    on_message: Callable[[], None] | None = None,
+) -> IntakeCounts:
+    """Read the mailbox: archive every message, decide each new one, check values with GX, load the raw tables."""
+    from expectations.validate import validate_submissions
+
+    registry = registry or default_registry()
+    catalogue = catalogue or default_catalogue()
+    counts = IntakeCounts()
+    with warehouse.connect(settings) as conn:
+        ensure_raw_schema(conn)
+        known = known_hashes(conn)
+        results = []
+        for _name, raw, delivered_at in iter_maildir(settings.maildir):
+            counts.seen += 1
+            path = archive(raw, settings.archive_dir)
+            digest = message_hash(raw)
+            if digest in known:
+                counts.already_processed += 1
+                continue
+            known.add(digest)
+            message = to_inbound(
+                raw, source=f"maildir:{settings.maildir}", mx_host=settings.mx_host, delivered_at=delivered_at
+            )
+            try:
+                assessment = assess(message, registry=registry, catalogue=catalogue, deadline=settings.deadline)
+            except Exception as error:  # one bad message never stops the others
+                traceback.print_exc()
+                assessment = _processing_error(digest, error)
+            results.append((message, path, assessment))
+            if on_message:
+                on_message()
+
+        reports = [a.submission for _, _, a in results if a.submission and a.submission.kind == SubmissionKind.REPORT]
+        problems = validate_submissions(reports, catalogue)
+        checked = []
+        for message, path, assessment in results:
+            if assessment.submission and assessment.submission.message_hash in problems:
+                unit = registry.get(assessment.submission.unit_code)
+                assessment = quarantine_invalid(assessment, problems[assessment.submission.message_hash], unit)
+            checked.append((message, path, assessment))
+            counts.states[assessment.decision.state.value] += 1
+            counts.reasons[assessment.decision.reason_code] += 1
+        counts.rows_inserted = load(conn, checked)
+        conn.commit()
+    return counts
+
+
+def close_period(settings: Settings, period: date, run_id: str | None) -> None:
+    with warehouse.connect(settings, autocommit=True) as conn:
+        ensure_raw_schema(conn)
+        record_closure(conn, period, run_id)
+
+
+def compliance(settings: Settings, period: date) -> PeriodCompliance:
+    with warehouse.connect(settings) as conn:
+        return period_compliance(conn, period)
+
+
+def compliance_alert(settings: Settings, period: date) -> Alert:
+    return compose_alert(compliance(settings, period), settings.deadline)
+
+
+class EmailSender(Protocol):
+    def send_email_smtp(
+        self, *, to: list[str], subject: str, html_content: str, from_email: str, files: list[str]
+    ) -> None: ...
+
+
+def send_compliance_alert(settings: Settings, period: date, sender: EmailSender) -> dict[str, object]:
+    """Compose the alert for ``period`` and send it (Airflow's SmtpHook in the DAG); returns what was sent."""
+    alert = compliance_alert(settings, period)
+    attachment = settings.home / "alerts" / alert.csv_name
+    attachment.parent.mkdir(parents=True, exist_ok=True)
+    attachment.write_text(alert.csv_text, encoding="utf-8")
+    sender.send_email_smtp(
+        to=list(settings.alert_to),
+        subject=alert.subject,
+        html_content=alert.html,
+        from_email=settings.ministry_address,
+        files=[str(attachment)],
+    )
+    return {"subject": alert.subject, "to": list(settings.alert_to), "attachment": str(attachment)}

@@ -1,0 +1,93 @@
+"""All configuration, from environment variables with documented defaults. Nothing else reads the environment.
+
+| variable | default | meaning |
+|---|---|---|
+| ITREPORT_HOME | ``<repo>/.local`` | the one git-ignored folder for runtime state |
+| ITREPORT_WAREHOUSE_URL | unset → embedded PostgreSQL | ``postgresql://user:pass@host:port/db`` |
+| ITREPORT_MAILDIR | ITREPORT_HOME/mail/inbox | the Maildir that agencies' messages arrive in |
+| ITREPORT_MX_HOST | mx.baocao-cntt.gov.example | our mail server's name in the ``Received:`` headers it writes |
+| ITREPORT_MINISTRY_ADDRESS | baocao.cntt@mic.gov.example | the reporting mailbox; sender of receipts |
+| ITREPORT_SMTP_URL | unset → local sink writing ITREPORT_HOME/outbox/*.eml | ``smtp://u:p@host:port``, ``smtps://`` |
+| ITREPORT_ALERT_TO | lanhdao.cntt@mic.gov.example | comma-separated ministry staff who get compliance alerts |
+| ITREPORT_TIMEZONE | Asia/Ho_Chi_Minh | timezone of the deadline |
+| ITREPORT_DEADLINE_DAY | 22 | reports are due before this day 00:00 |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from ingestion.periods import DEFAULT_DEADLINE_DAY, DEFAULT_TIMEZONE, DeadlineRule
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DAGS_DIR = REPO_ROOT / "dags"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse_url: str | None
+    maildir: Path
+    mx_host: str
+    ministry_address: str
+    smtp_url: str | None
+    alert_to: tuple[str, ...]
+    timezone: str
+    deadline_day: int
+
+    @classmethod
+    def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("ITREPORT_HOME") or REPO_ROOT / ".local").resolve()
+        return cls(
+            home=home,
+            warehouse_url=env.get("ITREPORT_WAREHOUSE_URL") or None,
+            maildir=Path(env.get("ITREPORT_MAILDIR") or home / "mail" / "inbox"),
+            mx_host=env.get("ITREPORT_MX_HOST", "mx.baocao-cntt.gov.example"),
+            ministry_address=env.get("ITREPORT_MINISTRY_ADDRESS", "baocao.cntt@mic.gov.example"),
+            smtp_url=env.get("ITREPORT_SMTP_URL") or None,
+            alert_to=tuple(
+                a.strip() for a in env.get("ITREPORT_ALERT_TO", "lanhdao.cntt@mic.gov.example").split(",") if a.strip()
+            ),
+            timezone=env.get("ITREPORT_TIMEZONE", DEFAULT_TIMEZONE),
+            deadline_day=int(env.get("ITREPORT_DEADLINE_DAY", DEFAULT_DEADLINE_DAY)),
+        )
+
+    @cached_property
+    def deadline(self) -> DeadlineRule:
+        return DeadlineRule(day=self.deadline_day, timezone=self.timezone)
+
+    @property
+    def embedded_warehouse(self) -> bool:
+        return self.warehouse_url is None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.home / "dbt" / "target"
+
+    def dbt_vars(self) -> dict[str, object]:
+        return {"deadline_day": self.deadline_day, "timezone": self.timezone}
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()

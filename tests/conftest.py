@@ -1,0 +1,59 @@
+"""Test state lives in its own folder under .local (one per xdist worker), never in the demo's state."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+TEST_HOME = REPO / ".local" / f"test-{WORKER}"
+
+os.environ["ITREPORT_HOME"] = str(TEST_HOME)
+os.environ["AIRFLOW_HOME"] = str(TEST_HOME / "airflow")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "false"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+os.environ["GX_ANALYTICS_ENABLED"] = "false"
+for variable in ("ITREPORT_WAREHOUSE_URL", "ITREPORT_MAILDIR", "ITREPORT_SMTP_URL"):
+    os.environ.pop(variable, None)
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from itreport.settings import Settings
+
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def warehouse_conn(settings):
+    """A connection to the embedded PostgreSQL of this test session (a fresh database per session)."""
+    import psycopg
+
+    from itreport import warehouse
+
+    url = warehouse.warehouse_url(settings)
+    with psycopg.connect(url, autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def fresh_dir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+def reset_state(settings) -> None:
+    """Drop everything the product wrote, keeping the running embedded server."""
+    import psycopg
+
+    from itreport import warehouse
+
+    with psycopg.connect(warehouse.warehouse_url(settings), autocommit=True) as conn:
+        for schema in ("raw", "reference", "staging", "intermediate", "marts", "public"):
+            conn.execute(f"drop schema if exists {schema} cascade")
+        conn.execute("create schema public")
+    for folder in (settings.maildir.parent, settings.archive_dir, settings.outbox_dir):
+        shutil.rmtree(folder, ignore_errors=True)

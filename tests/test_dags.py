@@ -1,0 +1,47 @@
+"""Every DAG imports without errors and without cycles (mattermost-data-warehouse style)."""
+
+from __future__ import annotations
+
+import pytest
+
+from itreport.settings import DAGS_DIR
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS_DIR))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert dagbag.dags, "no DAG found"
+
+
+def test_no_cycles(dagbag):
+    for dag in dagbag.dags.values():
+        dag.topological_sort()  # raises on a cycle
+
+
+def test_monthly_close_wiring(dagbag):
+    dag = dagbag.dags["monthly_close"]
+    assert dag.timetable.summary.startswith("0 0 22 * *")
+    assert dag.catchup is True
+    order = [t.task_id for t in dag.topological_sort()]
+    expected = ["prepare_warehouse", "intake", "close", "dbt_build", "send_compliance_alert"]
+    assert [t for t in order if t in expected] == expected
+
+
+def test_dag_files_do_not_import_heavy_libraries_at_parse_time():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, runpy; runpy.run_path(sys.argv[1]); "
+        "heavy = [m for m in ('great_expectations', 'dbt.cli.main', 'docx', 'pandas') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    for path in DAGS_DIR.glob("*.py"):
+        out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+        assert "great_expectations" not in out.stdout.strip().splitlines()[-1], path

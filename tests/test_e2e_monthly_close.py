@@ -1,0 +1,159 @@
+"""End to end: generated mail → real Airflow runs of monthly_close → marts equal the generator's ground truth."""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ingestion.periods import format_period
+from tests.conftest import reset_state
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("airflow")]
+
+PERIODS = [date(2009, 6, 1), date(2009, 7, 1)]
+
+
+def _snapshot(conn) -> dict[str, list[tuple]]:
+    tables = {
+        "messages": "select message_hash, state, reason_code, unit_code, period_month from raw.messages",
+        "submissions": (
+            "select message_hash, unit_code, period_month, submission_kind, received_at from raw.submissions"
+        ),
+        "values": "select message_hash, indicator_code, value_text, value_number from raw.submission_values",
+        "compliance": "select unit_code, period_month, status, submission_kind, received_at, days_late "
+        "from marts.fct_reporting_compliance",
+    }
+    return {name: sorted(conn.execute(sql).fetchall(), key=repr) for name, sql in tables.items()}
+
+
+@pytest.fixture(scope="module")
+def closed_months(settings, warehouse_conn):
+    """Two generated months, each closed by a real monthly_close run, with a local SMTP server listening."""
+    import os
+
+    from ingestion.sample_mail import generate_mailbox
+
+    from itreport import airflow_env, smtp_sink, warehouse
+    from itreport.runs import run_monthly_close
+
+    reset_state(settings)
+    truths = {
+        p: generate_mailbox(settings.maildir, p, mx_host=settings.mx_host, deadline=settings.deadline) for p in PERIODS
+    }
+    with smtp_sink.running_sink(settings.outbox_dir) as smtp_url:
+        airflow_env.configure(settings, smtp_url)
+        os.environ.update(warehouse.dbt_env(settings))
+        airflow_env.migrate_metadata_db()
+        runs = [run_monthly_close(settings, p) for p in PERIODS]
+        first = _snapshot(warehouse_conn)
+        rerun = run_monthly_close(settings, PERIODS[-1])
+        second = _snapshot(warehouse_conn)
+    return {"truths": truths, "runs": runs, "rerun": rerun, "first": first, "second": second}
+
+
+def _truth_rows(settings, period: date) -> list[dict[str, str]]:
+    path = settings.maildir.parent / f"ground_truth-{format_period(period)}.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_runs_succeed(closed_months):
+    for run in [*closed_months["runs"], closed_months["rerun"]]:
+        assert run.succeeded, run.task_states
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=format_period)
+def test_compliance_mart_equals_ground_truth(closed_months, settings, warehouse_conn, period):
+    truth = {r["unit_code"]: r for r in _truth_rows(settings, period)}
+    mart = {
+        row[0]: row[1:]
+        for row in warehouse_conn.execute(
+            "select unit_code, status, coalesce(submission_kind, ''), received_at "
+            "from marts.fct_reporting_compliance where period_month = %s",
+            (period,),
+        )
+    }
+    assert set(mart) == set(truth)
+    for unit_code, expected in truth.items():
+        status, kind, received_at = mart[unit_code]
+        assert (status, kind) == (expected["expected_status"], expected["submission_kind"]), unit_code
+        if expected["received_at"]:
+            assert received_at.isoformat().replace("+00:00", "Z").startswith(expected["received_at"][:19]), unit_code
+
+
+def test_every_message_has_exactly_one_final_state(closed_months, settings, warehouse_conn):
+    files = [f for sub in ("new", "cur") for f in (settings.maildir / sub).iterdir()]
+    states = dict(warehouse_conn.execute("select state, count(*) from raw.messages group by state").fetchall())
+    archived = list(settings.archive_dir.rglob("*.eml"))
+    assert len(files) == len(archived) == sum(states.values())
+    assert set(states) <= {"accepted", "quarantined", "ignored"}
+
+
+def test_message_states_match_the_generator(closed_months, settings, warehouse_conn):
+    from ingestion.mail_reader import message_hash
+
+    ledger = {
+        h: (state, reason)
+        for h, state, reason in warehouse_conn.execute("select message_hash, state, reason_code from raw.messages")
+    }
+    for period in PERIODS:
+        path = settings.maildir.parent / f"messages-{format_period(period)}.csv"
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                raw = next(settings.maildir.glob(f"*/{row['file']}")).read_bytes()
+                state, reason = ledger[message_hash(raw)]
+                assert state == row["expected_state"], (row, reason)
+                if state != "accepted":
+                    assert reason == row["reason_code"], row
+
+
+def test_alert_email_names_every_missing_unit(closed_months, settings, warehouse_conn):
+    alerts = sorted(settings.outbox_dir.glob("*.eml"))
+    assert len(alerts) >= len(PERIODS)
+    for period in PERIODS:
+        subject_mark = f"Tháng {format_period(period)}"
+        matching = [
+            m
+            for m in (email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in alerts)
+            if subject_mark in str(m["Subject"])
+        ]
+        assert matching, f"no alert for {period}"
+        html_part = matching[-1].get_body(preferencelist=("html",))
+        body = html_part.get_content()
+        missing = [
+            (code, name)
+            for code, name in warehouse_conn.execute(
+                "select unit_code, unit_name from marts.fct_reporting_compliance "
+                "where period_month = %s and status = 'missing'",
+                (period,),
+            )
+        ]
+        assert missing, "the generated month has missing units"
+        for code, name in missing:
+            assert code in body and name in body
+
+
+def test_second_run_changes_nothing(closed_months):
+    assert closed_months["first"] == closed_months["second"]
+    assert closed_months["first"]["messages"], "the first run loaded messages"
+
+
+def test_alert_csv_is_attached(closed_months, settings):
+    latest = email.message_from_bytes(
+        sorted(settings.outbox_dir.glob("*.eml"))[-1].read_bytes(), policy=email.policy.default
+    )
+    names = [part.get_filename() for part in latest.iter_attachments()]
+    assert any(name and name.endswith(".csv") for name in names)
+
+
+def test_archive_is_content_addressed(closed_months, settings):
+    from ingestion.mail_reader import message_hash
+
+    for path in list(settings.archive_dir.rglob("*.eml"))[:10]:
+        assert path.stem == message_hash(path.read_bytes())
+    assert Path(settings.archive_dir).is_dir()

@@ -1,0 +1,354 @@
+"""The sample mailbox: deterministic, parseable, shaped like real clients' mail, and its ground truth right."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import random
+import re
+import unicodedata
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+
+from ingestion.catalogue import default_catalogue
+from ingestion.periods import FIRST_PERIOD, DeadlineRule, add_months, format_period
+from ingestion.registry import default_registry
+from ingestion.sample_mail import (
+    Context,
+    GroundTruth,
+    form_values,
+    generate_mailbox,
+    read_ground_truth,
+)
+from ingestion.values import normalise_value
+
+MX = "mx.baocao-cntt.gov.example"
+JUNE, JULY = date(2009, 6, 1), date(2009, 7, 1)
+RULE = DeadlineRule()
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
+VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.I)
+BAD_MESSAGES = {
+    "unknown_sender": ("quarantined", "unknown_sender"),
+    "corrupt_attachment": ("quarantined", "unreadable_attachment"),
+    "wrong_period": ("quarantined", "wrong_period"),
+    "forgotten_attachment": ("ignored", "not_a_submission"),
+}
+
+
+def _files(maildir: Path, period: date) -> dict[str, Path]:
+    return {p.name: p for sub in ("new", "cur") for p in sorted((maildir / sub).glob(f"{format_period(period)}.*"))}
+
+
+def _parse(path: Path) -> EmailMessage:
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[return-value]
+
+
+def _top_receipt(msg: EmailMessage) -> datetime:
+    """The receipt time from the topmost Received header, which must be our server's."""
+    top = " ".join(str(msg.get_all("Received")[0]).split())
+    assert f"by {MX} " in top, top
+    return parsedate_to_datetime(top.rsplit(";", 1)[1].strip()).astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.fixture(scope="module")
+def mailbox(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[date, GroundTruth]]:
+    """Two periods of 20 units in one Maildir, as the demo writes them (.docx only: fast)."""
+    maildir = tmp_path_factory.mktemp("mail") / "inbox"
+    truths = {p: generate_mailbox(maildir, p, units=20, with_doc=False) for p in (JUNE, JULY)}
+    return maildir, truths
+
+
+@pytest.fixture(scope="module")
+def all_units(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GroundTruth]:
+    """Every expected unit of 2009-07, with .doc reports when LibreOffice is installed."""
+    maildir = tmp_path_factory.mktemp("all") / "inbox"
+    return maildir, generate_mailbox(maildir, JULY)
+
+
+def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Path) -> None:
+    """Byte for byte, .doc conversions included when LibreOffice is installed."""
+    runs = {}
+    for name, seed in (("a", 2009), ("b", 2009), ("c", 7)):
+        maildir = tmp_path / name / "inbox"
+        generate_mailbox(maildir, JULY, units=20, seed=seed, with_doc=None if seed == 2009 else False)
+        files = _files(maildir, JULY)
+        truth = (tmp_path / name / "ground_truth-2009-07.csv").read_bytes()
+        ledger = (tmp_path / name / "messages-2009-07.csv").read_bytes()
+        runs[name] = ({n: p.read_bytes() for n, p in files.items()}, truth, ledger)
+    assert runs["a"] == runs["b"]
+    assert set(runs["a"][0]) != set(runs["c"][0])
+    assert runs["a"][1] != runs["c"][1]
+
+
+def test_maildir_layout_and_names(mailbox) -> None:
+    maildir, truths = mailbox
+    assert all((maildir / sub).is_dir() for sub in ("new", "cur", "tmp"))
+    for period, truth in truths.items():
+        names = _files(maildir, period)
+        assert sorted(names) == sorted(m.file for m in truth.messages)
+        for name in names:
+            assert re.fullmatch(rf"{format_period(period)}\.\d{{4}}\.[0-9a-f]{{12}}(:2,S)?", name), name
+
+
+def test_regenerating_a_period_replaces_only_its_files(tmp_path: Path) -> None:
+    maildir = tmp_path / "inbox"
+    generate_mailbox(maildir, JUNE, units=5, with_doc=False)
+    june = set(_files(maildir, JUNE))
+    generate_mailbox(maildir, JULY, units=5, with_doc=False)
+    generate_mailbox(maildir, JULY, units=6, seed=3, with_doc=False)
+    assert set(_files(maildir, JUNE)) == june
+    assert {r["file"] for r in read_ground_truth(tmp_path / "messages-2009-07.csv")} == set(_files(maildir, JULY))
+
+
+def test_every_file_parses_with_the_default_policy(mailbox) -> None:
+    maildir, truths = mailbox
+    for period in truths:
+        for name, path in _files(maildir, period).items():
+            msg = _parse(path)
+            assert msg.defects == [], (name, msg.defects)
+            assert msg["From"].addresses and msg["Date"].datetime is not None
+            assert re.fullmatch(rf"<{format_period(period)}\.\d{{4}}\.[0-9a-f]{{10}}@[\w.-]+>", msg["Message-ID"])
+            assert 2 <= len(msg.get_all("Received")) <= 3
+            assert msg.get_body(preferencelist=("plain",)).get_content().strip()
+            for part in msg.walk():
+                assert part.defects == [], (name, part.get_content_type(), part.defects)
+
+
+def test_top_received_header_is_the_receipt_and_decides_the_status(mailbox) -> None:
+    maildir, truths = mailbox
+    for period, truth in truths.items():
+        files = _files(maildir, period)
+        receipts = {m.file: _top_receipt(_parse(files[m.file])) for m in truth.messages}
+        for row in truth.messages:
+            assert _iso(receipts[row.file]) == row.received_at
+        for unit in truth.units:
+            if unit.expected_status == "missing":
+                assert unit.received_at == "" and unit.submission_kind == ""
+                continue
+            counted = [
+                receipts[m.file]
+                for m in truth.messages
+                if m.unit_code == unit.unit_code and m.expected_state == "accepted"
+            ]
+            first = min(counted)
+            assert _iso(first) == unit.received_at
+            assert RULE.is_on_time(first, period) == (unit.expected_status == "on_time"), unit
+
+
+def test_receipt_times_stay_in_the_month_or_the_next(mailbox) -> None:
+    """Intake accepts a report for the month of receipt or the month before: late ones arrive within 9 days."""
+    _, truths = mailbox
+    for period, truth in truths.items():
+        due = RULE.deadline(period)
+        for row in truth.messages:
+            received = datetime.fromisoformat(row.received_at.replace("Z", "+00:00"))
+            assert RULE.receipt_period(received) in (period, add_months(period, 1))
+            assert received - due <= timedelta(days=9)
+
+
+def test_boundary_cases_and_sender_clocks(mailbox) -> None:
+    maildir, truths = mailbox
+    for period, truth in truths.items():
+        due, files = RULE.deadline(period), _files(maildir, period)
+        by_scenario = {m.scenario: m for m in truth.messages}
+        before, at = by_scenario["boundary_before_deadline"], by_scenario["boundary_at_deadline"]
+        assert _top_receipt(_parse(files[before.file])) == due - timedelta(seconds=1)
+        assert _top_receipt(_parse(files[at.file])) == due
+        status = {u.unit_code: u.expected_status for u in truth.units}
+        assert status[before.unit_code] == "on_time" and status[at.unit_code] == "late"
+        early = _parse(files[by_scenario["late_report_early_date_header"].file])
+        assert early["Date"].datetime < due <= _top_receipt(early)
+        assert status[by_scenario["late_report_early_date_header"].unit_code] == "late"
+        ahead = _parse(files[by_scenario["on_time_report_clock_ahead"].file])
+        assert _top_receipt(ahead) < due <= ahead["Date"].datetime
+        for row in truth.messages:
+            msg = _parse(files[row.file])
+            hops = [parsedate_to_datetime(" ".join(str(h).split()).rsplit(";", 1)[1]) for h in msg.get_all("Received")]
+            assert hops == sorted(hops, reverse=True), row.file
+
+
+def test_ground_truth_covers_exactly_the_selected_expected_units(mailbox, all_units) -> None:
+    _, truths = mailbox
+    registry = default_registry()
+    for period, truth in truths.items():
+        codes = [u.unit_code for u in truth.units]
+        assert len(codes) == len(set(codes)) == 20
+        assert set(codes) <= {u.unit_code for u in registry.expected(period)}
+        assert {u.period for u in truth.units} == {format_period(period)}
+    _, everything = all_units
+    assert {u.unit_code for u in everything.units} == {u.unit_code for u in registry.expected(JULY)}
+    rows = read_ground_truth(everything.ground_truth_path)
+    assert list(rows[0]) == ["unit_code", "period", "expected_status", "submission_kind", "received_at"]
+    assert len(rows) == len(everything.units)
+
+
+def test_bad_messages_have_their_reason_and_do_not_count(mailbox) -> None:
+    _, truths = mailbox
+    for truth in truths.values():
+        rows = {m.scenario: m for m in truth.messages}
+        for scenario, (state, reason) in BAD_MESSAGES.items():
+            assert (rows[scenario].expected_state, rows[scenario].reason_code) == (state, reason)
+        assert rows["unknown_sender"].unit_code == ""
+        assert {m.reason_code for m in truth.messages if m.expected_state == "accepted"} == {"accepted"}
+        status = {u.unit_code: u.expected_status for u in truth.units}
+        assert status[rows["wrong_period"].unit_code] == "missing"
+        assert rows["duplicate_resend"].expected_state == "accepted"
+        first = next(u for u in truth.units if u.unit_code == rows["duplicate_first"].unit_code)
+        assert first.received_at == rows["duplicate_first"].received_at
+
+
+def test_notices_only_after_the_first_period(mailbox, all_units) -> None:
+    maildir, truths = mailbox
+    june = truths[JUNE]
+    assert JUNE == FIRST_PERIOD
+    assert not any(m.scenario.startswith("same_as") for m in june.messages)
+    assert not any(u.submission_kind == "same_as_notice" for u in june.units)
+    _, july = all_units
+    notices = [m for m in july.messages if m.scenario.startswith("same_as")]
+    assert len(notices) >= 4 and {"same_as_notice_late", "same_as_notice_reply"} <= {m.scenario for m in notices}
+    assert any(u.submission_kind == "same_as_notice" and u.expected_status == "late" for u in july.units)
+    for row in truths[JULY].messages:
+        if row.scenario.startswith("same_as"):
+            msg = _parse(_files(maildir, JULY)[row.file])
+            assert not list(msg.iter_attachments())
+            text = msg.get_body(preferencelist=("plain",)).get_content()
+            assert re.search(r"(?i)gi[oố]ng th[aá]ng (6|06/2009|s[aá]u)\b", text), text
+
+
+def test_attachment_names_decode_to_nfc_vietnamese(mailbox) -> None:
+    maildir, truths = mailbox
+    names = []
+    for period in truths:
+        for path in _files(maildir, period).values():
+            names += [part.get_filename() for part in _parse(path).iter_attachments()]
+    assert names and all(names)
+    assert all(unicodedata.is_normalized("NFC", n) and "=?" not in n for n in names)
+    assert any(VIETNAMESE.search(n) for n in names)
+    assert all(n.endswith((".doc", ".docx")) for n in names)
+
+
+def test_messages_look_like_the_clients_that_sent_them(mailbox) -> None:
+    maildir, truths = mailbox
+    seen: dict[str, int] = {}
+    for period in truths:
+        for path in _files(maildir, period).values():
+            raw = path.read_bytes()
+            msg = _parse(path)
+            client = str(msg.get("X-Mailer") or msg.get("User-Agent") or "")
+            if "Outlook" in client:
+                seen["outlook"] = seen.get("outlook", 0) + 1
+                if list(msg.iter_attachments()):
+                    assert b"filename*" in raw or b'filename="' in raw
+            elif "Thunderbird" in client:
+                seen["thunderbird"] = seen.get("thunderbird", 0) + 1
+            elif "Zimbra" in client:
+                seen["webmail"] = seen.get("webmail", 0) + 1
+                assert b"Content-Transfer-Encoding: base64" in raw
+            if b"Subject: =?" in raw:
+                seen["encoded_subject"] = seen.get("encoded_subject", 0) + 1
+            elif str(msg["Subject"]).isascii():
+                seen["ascii_subject"] = seen.get("ascii_subject", 0) + 1
+    assert {"outlook", "thunderbird", "webmail", "encoded_subject", "ascii_subject"} <= set(seen), seen
+
+
+def _word_kind(payload: bytes) -> str | None:
+    if payload.startswith(OLE2_MAGIC):
+        return "doc"
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as package:
+            return "docx" if "word/document.xml" in package.namelist() else None
+    except zipfile.BadZipFile:
+        return None
+
+
+def _attachment_kinds(maildir: Path, truth: GroundTruth, period: date) -> dict[str, set[str | None]]:
+    files, kinds = _files(maildir, period), {}
+    for row in truth.messages:
+        payloads = [p.get_content() for p in _parse(files[row.file]).iter_attachments()]
+        kinds[row.file] = {_word_kind(p) for p in payloads}
+    return kinds
+
+
+def test_accepted_reports_carry_valid_word_files(mailbox, all_units) -> None:
+    for maildir, truth, period in [(mailbox[0], t, p) for p, t in mailbox[1].items()] + [(*all_units, JULY)]:
+        kinds = _attachment_kinds(maildir, truth, period)
+        for row in truth.messages:
+            if row.expected_state == "accepted" and not row.scenario.startswith("same_as"):
+                assert kinds[row.file] and None not in kinds[row.file], row
+            if row.scenario == "corrupt_attachment":
+                assert kinds[row.file] == {None}
+
+
+def test_some_reports_are_sent_as_doc_when_libreoffice_is_installed(all_units) -> None:
+    from ingestion.doc_convert import libreoffice_available
+
+    if not libreoffice_available():
+        pytest.skip("LibreOffice is not installed: every report is .docx")
+    maildir, truth = all_units
+    kinds = _attachment_kinds(maildir, truth, JULY)
+    assert sum("doc" in k for k in kinds.values()) >= 5
+    for path in _files(maildir, JULY).values():
+        for part in _parse(path).iter_attachments():
+            if part.get_content().startswith(OLE2_MAGIC):
+                assert part.get_content_type() == "application/msword"
+                assert part.get_filename().endswith(".doc")
+
+
+def test_mix_of_a_whole_month(all_units) -> None:
+    _, truth = all_units
+    status, total = truth.status_counts(), len(truth.units)
+    assert 0.55 <= status["on_time"] / total <= 0.8
+    assert 0.08 <= status["late"] / total <= 0.18
+    assert 0.05 <= status["missing"] / total <= 0.15
+    kinds = [u.submission_kind for u in truth.units if u.submission_kind]
+    assert 0.04 <= kinds.count("same_as_notice") / total <= 0.12
+    assert set(truth.state_counts()) == {"accepted", "quarantined", "ignored"}
+
+
+def test_form_values_are_plausible_and_consistent() -> None:
+    catalogue, registry = default_catalogue(), default_registry()
+    ctx = Context(JUNE, 2009, MX, "baocao.cntt@mic.gov.example", RULE, catalogue, False, random.Random(0))
+    for unit in registry.expected(JUNE):
+        values = form_values(ctx, unit, JUNE)
+        assert set(values) == set(catalogue.codes)
+        numbers = {}
+        for indicator in catalogue.indicators:
+            text = values[indicator.indicator_code]
+            number, problem = normalise_value(indicator, text)
+            assert problem is None, (unit.unit_code, indicator.indicator_code, text)
+            if indicator.value_type == "yes_no":
+                assert text in ("Có", "Không")
+            elif indicator.value_type == "text":
+                assert text.startswith("http://")
+            else:
+                assert number is not None and indicator.min_value <= number <= indicator.max_value
+                numbers[indicator.indicator_code] = number
+        for rule in catalogue.rules:
+            assert rule.holds(numbers[rule.left_indicator], numbers[rule.right_indicator]), (unit.unit_code, rule)
+
+
+def test_the_intake_reaches_the_expected_states(mailbox) -> None:
+    """The generator's ledger agrees with today's intake rules, message by message."""
+    from ingestion.intake import assess
+    from ingestion.mail_reader import to_inbound
+
+    maildir, truths = mailbox
+    registry, catalogue = default_registry(), default_catalogue()
+    for period, truth in truths.items():
+        files = _files(maildir, period)
+        for row in truth.messages:
+            message = to_inbound(files[row.file].read_bytes(), source=row.file, mx_host=MX)
+            decision = assess(message, registry=registry, catalogue=catalogue, deadline=RULE).decision
+            assert decision.state.value == row.expected_state, (row, decision.reason_en)
+            if row.expected_state != "accepted":
+                assert decision.reason_code == row.reason_code, row
