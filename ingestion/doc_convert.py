@@ -13,7 +13,7 @@ import signal
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 DEFAULT_TIMEOUT = 120.0
@@ -109,6 +109,26 @@ def _convert_bytes(data: bytes, source_suffix: str, to: str, timeout: float) -> 
         source.write_bytes(data)
         outputs = convert([source], to, Path(work) / "out", timeout=timeout)
         return outputs[source].read_bytes()
+
+
+def convert_many(
+    documents: Mapping[str, bytes], *, suffix: str, to: str, timeout: float = DEFAULT_TIMEOUT
+) -> dict[str, bytes]:
+    """Convert many documents (keyed by any distinct names) in one LibreOffice run.
+
+    Returns the ones that converted; a document LibreOffice could not read is simply absent, so the caller
+    can retry it alone and report its own error. A batch that times out returns nothing."""
+    if not documents:
+        return {}
+    with tempfile.TemporaryDirectory(prefix="itreport-convert-") as work:
+        sources = {key: Path(work) / f"d{index:05d}{suffix}" for index, key in enumerate(documents)}
+        for key, path in sources.items():
+            path.write_bytes(documents[key])
+        with contextlib.suppress(ConversionError):
+            convert(list(sources.values()), to, Path(work) / "out", timeout=timeout)
+        extension = to.split(":", 1)[0].strip()
+        outputs = {key: Path(work) / "out" / f"{path.stem}.{extension}" for key, path in sources.items()}
+        return {key: out.read_bytes() for key, out in outputs.items() if out.exists()}
 
 
 def doc_to_docx_bytes(data: bytes, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:

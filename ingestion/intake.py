@@ -6,11 +6,13 @@ arguments. Data-quality checks (Great Expectations) run afterwards on the accept
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -90,7 +92,16 @@ def _looks_like_word(attachment: Attachment) -> bool:
     return bool(WORDISH_NAME.search(attachment.filename)) or any(t in attachment.content_type for t in WORDISH_TYPES)
 
 
-def _parse_attachment(attachment: Attachment, catalogue: Catalogue) -> ParsedReport:
+def payload_key(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def doc_payloads(raw: bytes) -> dict[str, bytes]:
+    """The .doc attachments of a message by content hash, so a run can convert them all in one batch."""
+    return {payload_key(a.payload): a.payload for a in attachments(parse_bytes(raw)) if word_kind(a.payload) == "doc"}
+
+
+def _parse_attachment(attachment: Attachment, catalogue: Catalogue, converted: Mapping[str, bytes]) -> ParsedReport:
     from ingestion.doc_convert import doc_to_docx_bytes
     from ingestion.docx_reader import parse_report
 
@@ -99,7 +110,8 @@ def _parse_attachment(attachment: Attachment, catalogue: Catalogue) -> ParsedRep
         if kind == "docx":
             return parse_report(attachment.payload, catalogue=catalogue)
         if kind == "doc":
-            return parse_report(doc_to_docx_bytes(attachment.payload), catalogue=catalogue)
+            docx = converted.get(payload_key(attachment.payload)) or doc_to_docx_bytes(attachment.payload)
+            return parse_report(docx, catalogue=catalogue)
     except Exception as error:  # any parser failure is the file's problem, reported to the agency
         raise UnreadableAttachment(attachment.filename, f"{type(error).__name__}: {error}") from error
     raise UnreadableAttachment(attachment.filename, "not a Word document (.doc/.docx)")
@@ -110,10 +122,18 @@ def _decision(message: InboundMessage, code: str, unit: ReportingUnit | None = N
     return Decision(message.message_hash, state, code, vi, en, unit_code=unit.unit_code if unit else None)
 
 
-def assess(message: InboundMessage, *, registry: Registry, catalogue: Catalogue, deadline: DeadlineRule) -> Assessment:
+def assess(
+    message: InboundMessage,
+    *,
+    registry: Registry,
+    catalogue: Catalogue,
+    deadline: DeadlineRule,
+    converted: Mapping[str, bytes] | None = None,
+) -> Assessment:
     """Decide one message. A rejected message of a known unit is filed under the period it concerns: the form's
-    period when that period is open, else the month of receipt."""
-    assessment = _assess(message, registry=registry, catalogue=catalogue, deadline=deadline)
+    period when that period is open, else the month of receipt. ``converted`` holds .doc attachments already
+    converted to .docx (by :func:`doc_payloads` hash)."""
+    assessment = _assess(message, registry=registry, catalogue=catalogue, deadline=deadline, converted=converted or {})
     decision, received = assessment.decision, message.received_at
     if decision.period is None and decision.unit_code and received is not None:
         form_period = assessment.report.period if assessment.report else None
@@ -122,7 +142,14 @@ def assess(message: InboundMessage, *, registry: Registry, catalogue: Catalogue,
     return assessment
 
 
-def _assess(message: InboundMessage, *, registry: Registry, catalogue: Catalogue, deadline: DeadlineRule) -> Assessment:
+def _assess(
+    message: InboundMessage,
+    *,
+    registry: Registry,
+    catalogue: Catalogue,
+    deadline: DeadlineRule,
+    converted: Mapping[str, bytes],
+) -> Assessment:
     received = message.received_at
     assert received is not None, "intake always sets a receipt time"
     unit = registry.for_sender(message.sender or "", received.date())
@@ -131,7 +158,7 @@ def _assess(message: InboundMessage, *, registry: Registry, catalogue: Catalogue
     msg = parse_bytes(message.raw)
     word_files = [a for a in attachments(msg) if word_kind(a.payload) or _looks_like_word(a)]
     if word_files:
-        return _assess_report(message, unit, word_files[0], catalogue=catalogue, deadline=deadline)
+        return _assess_report(message, unit, word_files[0], catalogue=catalogue, deadline=deadline, converted=converted)
     notice = find_notice(body_text(msg)) or find_notice(message.subject)
     if notice is not None:
         return _assess_notice(message, unit, notice, deadline=deadline)
@@ -145,11 +172,12 @@ def _assess_report(
     *,
     catalogue: Catalogue,
     deadline: DeadlineRule,
+    converted: Mapping[str, bytes],
 ) -> Assessment:
     received = message.received_at
     assert received is not None
     try:
-        report = _parse_attachment(attachment, catalogue)
+        report = _parse_attachment(attachment, catalogue, converted)
     except UnreadableAttachment as error:
         return Assessment(
             _decision(message, "unreadable_attachment", unit, filename=error.filename, detail=error.detail)

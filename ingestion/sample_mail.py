@@ -24,7 +24,6 @@ import io
 import os
 import quopri
 import random
-import tempfile
 import textwrap
 import unicodedata
 import urllib.parse
@@ -762,15 +761,12 @@ def convert_docs(ctx: Context, plans: Sequence[MailPlan]) -> None:
 
 
 def _to_doc(documents: dict[str, bytes]) -> dict[str, bytes]:
-    from ingestion.doc_convert import convert
+    from ingestion.doc_convert import ConversionError, convert_many
 
-    with tempfile.TemporaryDirectory(prefix="itreport-sample-") as work:
-        sources = {}
-        for key, data in documents.items():
-            sources[key] = Path(work) / f"{key[:16]}.docx"
-            sources[key].write_bytes(data)
-        outputs = convert(list(sources.values()), "doc", Path(work) / "doc")
-        return {key: outputs[path].read_bytes() for key, path in sources.items()}
+    converted = convert_many(documents, suffix=".docx", to="doc")
+    if len(converted) != len(documents):
+        raise ConversionError(f"LibreOffice converted {len(converted)} of {len(documents)} sample forms to .doc")
+    return converted
 
 
 # ---------------------------------------------------------------- texts

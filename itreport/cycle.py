@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
 from ingestion.catalogue import Catalogue, default_catalogue
-from ingestion.intake import Assessment, assess, quarantine_invalid
+from ingestion.intake import Assessment, assess, doc_payloads, quarantine_invalid
 from ingestion.load import ensure_raw_schema, known_hashes, load, record_closure
 from ingestion.mail_reader import archive, iter_maildir, message_hash, to_inbound
-from ingestion.models import Decision, SubmissionKind
+from ingestion.models import Decision, InboundMessage, SubmissionKind
 from ingestion.reasons import explain
 from ingestion.registry import Registry, default_registry
 from itreport import warehouse
@@ -70,7 +71,7 @@ def run_intake(
     with warehouse.connect(settings) as conn:
         ensure_raw_schema(conn)
         known = known_hashes(conn)
-        results = []
+        new_messages = []
         for _name, raw, delivered_at in iter_maildir(settings.maildir):
             counts.seen += 1
             path = archive(raw, settings.archive_dir)
@@ -79,14 +80,20 @@ def run_intake(
                 counts.already_processed += 1
                 continue
             known.add(digest)
-            message = to_inbound(
-                raw, source=f"maildir:{settings.maildir}", mx_host=settings.mx_host, delivered_at=delivered_at
+            source = f"maildir:{settings.maildir}"
+            new_messages.append(
+                (to_inbound(raw, source=source, mx_host=settings.mx_host, delivered_at=delivered_at), path)
             )
+        converted = _convert_docs(message for message, _ in new_messages)
+        results = []
+        for message, path in new_messages:
             try:
-                assessment = assess(message, registry=registry, catalogue=catalogue, deadline=settings.deadline)
+                assessment = assess(
+                    message, registry=registry, catalogue=catalogue, deadline=settings.deadline, converted=converted
+                )
             except Exception as error:  # one bad message never stops the others
                 traceback.print_exc()
-                assessment = _processing_error(digest, error)
+                assessment = _processing_error(message.message_hash, error)
             results.append((message, path, assessment))
             if on_message:
                 on_message()
@@ -104,6 +111,19 @@ def run_intake(
         counts.rows_inserted = load(conn, checked)
         conn.commit()
     return counts
+
+
+def _convert_docs(messages: Iterable[InboundMessage]) -> dict[str, bytes]:
+    """All .doc attachments of a run converted to .docx in one LibreOffice batch (none without LibreOffice)."""
+    from ingestion.doc_convert import convert_many, libreoffice_available
+
+    documents: dict[str, bytes] = {}
+    for message in messages:
+        with contextlib.suppress(Exception):  # a message that cannot even be split is judged by assess()
+            documents.update(doc_payloads(message.raw))
+    if not documents or not libreoffice_available():
+        return {}
+    return convert_many(documents, suffix=".doc", to="docx")
 
 
 def close_period(settings: Settings, period: date, run_id: str | None) -> None:

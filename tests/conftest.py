@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -19,6 +20,19 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 for variable in ("ITREPORT_WAREHOUSE_URL", "ITREPORT_MAILDIR", "ITREPORT_SMTP_URL"):
     os.environ.pop(variable, None)
+
+
+# pgserver logs from an atexit hook after pytest has closed its capture streams; don't report that.
+logging.raiseExceptions = False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_embedded_warehouse_at_exit():
+    yield
+    from itreport.settings import Settings
+    from itreport.warehouse import stop_embedded
+
+    stop_embedded(Settings.from_env())
 
 
 @pytest.fixture(scope="session")
@@ -40,20 +54,16 @@ def warehouse_conn(settings):
         yield conn
 
 
-@pytest.fixture
-def fresh_dir(tmp_path: Path) -> Path:
-    return tmp_path
+@pytest.fixture(scope="session")
+def empty_state(settings, warehouse_conn):
+    """Drop everything the product wrote (schemas, mail, archive, outbox), keeping the running embedded server."""
+    _drop_state(settings, warehouse_conn)
+    return settings
 
 
-def reset_state(settings) -> None:
-    """Drop everything the product wrote, keeping the running embedded server."""
-    import psycopg
-
-    from itreport import warehouse
-
-    with psycopg.connect(warehouse.warehouse_url(settings), autocommit=True) as conn:
-        for schema in ("raw", "reference", "staging", "intermediate", "marts", "public"):
-            conn.execute(f"drop schema if exists {schema} cascade")
-        conn.execute("create schema public")
+def _drop_state(settings, conn) -> None:
+    for schema in ("raw", "reference", "staging", "intermediate", "marts", "public"):
+        conn.execute(f"drop schema if exists {schema} cascade")
+    conn.execute("create schema public")
     for folder in (settings.maildir.parent, settings.archive_dir, settings.outbox_dir):
         shutil.rmtree(folder, ignore_errors=True)

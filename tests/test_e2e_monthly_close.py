@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from ingestion.periods import format_period
-from tests.conftest import reset_state
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("airflow")]
 
@@ -32,7 +31,7 @@ def _snapshot(conn) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def closed_months(settings, warehouse_conn):
+def closed_months(empty_state, warehouse_conn):
     """Two generated months, each closed by a real monthly_close run, with a local SMTP server listening."""
     import os
 
@@ -41,7 +40,7 @@ def closed_months(settings, warehouse_conn):
     from itreport import airflow_env, smtp_sink, warehouse
     from itreport.runs import run_monthly_close
 
-    reset_state(settings)
+    settings = empty_state
     truths = {
         p: generate_mailbox(settings.maildir, p, mx_host=settings.mx_host, deadline=settings.deadline) for p in PERIODS
     }
