@@ -248,6 +248,17 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
             f"{r.unit_name} ({r.unit_code}{f', {r.days_late} d' if status == 'late' else ''})" for r in rows
         )
         console.print(f"[bold]{title} ({len(rows)}):[/] {names or '—'}")
+    with warehouse.connect(settings) as conn:
+        ledger = conn.execute(
+            "select state, reason_code, count(*) from raw.messages group by 1, 2 order by 1, 3 desc"
+        ).fetchall()
+    by_state: dict[str, list[str]] = {}
+    for state, reason, count in ledger:
+        by_state.setdefault(state, []).append(f"{count} {reason}")
+    console.print(
+        f"Messages received: {sum(c for *_, c in ledger)} — "
+        + "; ".join(f"{state}: {', '.join(reasons)}" for state, reasons in by_state.items())
+    )
     console.print(f"Alert emails: {settings.outbox_dir if not settings.smtp_url else smtp_url}")
     console.print("Loaded data: schema raw (ledger, submissions), marts.fct_reporting_compliance")
     console.print(f"Raw messages archived under: {settings.archive_dir}")

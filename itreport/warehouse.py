@@ -27,6 +27,9 @@ class ConnectionParts:
 
 
 def _embedded_server(settings: Settings):  # -> pgserver.PostgresServer
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's lock dir falls back to /tmp
     import pgserver
 
     settings.pgdata.parent.mkdir(parents=True, exist_ok=True)

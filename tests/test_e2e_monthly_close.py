@@ -36,7 +36,6 @@ def closed_months(empty_state, warehouse_conn):
     import os
 
     from ingestion.sample_mail import generate_mailbox
-
     from itreport import airflow_env, smtp_sink, warehouse
     from itreport.runs import run_monthly_close
 
@@ -156,3 +155,42 @@ def test_archive_is_content_addressed(closed_months, settings):
     for path in list(settings.archive_dir.rglob("*.eml"))[:10]:
         assert path.stem == message_hash(path.read_bytes())
     assert Path(settings.archive_dir).is_dir()
+
+
+def test_dbt_applies_the_same_deadline_rule_as_python(closed_months, settings, warehouse_conn):
+    rows = warehouse_conn.execute(
+        "select period_month, deadline_at, received_at, status, days_late from marts.fct_reporting_compliance"
+    ).fetchall()
+    assert rows
+    for period, deadline_at, received_at, status, days_late in rows:
+        assert deadline_at == settings.deadline.deadline(period)
+        if received_at is None:
+            assert status == "missing" and days_late is None
+        else:
+            on_time = settings.deadline.is_on_time(received_at, period)
+            assert status == ("on_time" if on_time else "late")
+            assert days_late == settings.deadline.days_late(received_at, period)
+
+
+def test_form_prefilled_from_the_warehouse(closed_months, settings, warehouse_conn, tmp_path):
+    import subprocess
+    import sys
+
+    from ingestion.docx_reader import parse_report
+
+    unit_code, message = warehouse_conn.execute(
+        "select unit_code, message_hash from raw.submissions "
+        "where period_month = '2009-06-01' and submission_kind = 'report' order by unit_code limit 1"
+    ).fetchone()
+    stored = dict(
+        warehouse_conn.execute(
+            "select indicator_code, value_text from raw.submission_values where message_hash = %s and value_text <> ''",
+            (message,),
+        ).fetchall()
+    )
+    target = tmp_path / "form.docx"
+    command = [sys.executable, "-m", "itreport.cli", "form", "--unit", unit_code, "--period", "2009-07"]
+    subprocess.run([*command, "--prefill-from", "2009-06", "-o", str(target)], check=True, capture_output=True)
+    parsed = parse_report(target.read_bytes())
+    assert parsed.unit_code == unit_code and parsed.period == date(2009, 7, 1)
+    assert {code: v.value_text for code, v in parsed.values.items() if v.value_text} == stored
