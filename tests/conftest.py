@@ -11,7 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-TEST_HOME = REPO / ".local" / f"test-{WORKER}"
+TEST_HOME = Path(os.environ.get("ITREPORT_TEST_HOME") or REPO / ".local").resolve() / f"test-{WORKER}"
 
 os.environ["ITREPORT_HOME"] = str(TEST_HOME)
 os.environ["AIRFLOW_HOME"] = str(TEST_HOME / "airflow")
