@@ -39,6 +39,9 @@ lint: setup
 	$(BIN)/ruff format --check .
 	eval "$$($(BIN)/itreport db env)" && $(BIN)/sqlfluff lint dbt_project/models
 
+bench: setup
+	$(BIN)/python bench/bench_intake.py
+
 format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
