@@ -1,0 +1,229 @@
+"""The versioned GX file context under ``expectations/gx`` and how runs open it.
+
+What is committed (written by GX, kept in git): ``great_expectations.yml`` (data sources, stores, the Data
+Docs site), ``expectations/*.json`` (suites, regenerated from the catalogue by :func:`write_suites`),
+``validation_definitions/`` and ``checkpoints/``. What a run produces (validation results, Data Docs) goes
+to the ignored state folder, ``Settings.home / "gx"``: the paths in ``great_expectations.yml`` are
+``${itreport_gx_state}`` placeholders filled from the context's runtime environment, so nothing a run
+writes lands in the repository. The warehouse URL reaches the SQL data source the same way.
+
+Change the catalogue, then run ``python -m expectations.project`` to regenerate the suites;
+``tests/test_expectations_project.py`` fails while the committed suites and the catalogue disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from expectations.suites import KEY_COLUMN, SUBMISSION_SUITE, submission_suite, warehouse_suites
+from ingestion.catalogue import Catalogue, default_catalogue
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+    from great_expectations.data_context import FileDataContext
+
+EXPECTATIONS_DIR = Path(__file__).resolve().parent
+GX_DIR = EXPECTATIONS_DIR / "gx"
+SUITES_DIR = GX_DIR / "expectations"
+
+STATE_VARIABLE = "itreport_gx_state"
+WAREHOUSE_URL_VARIABLE = "itreport_gx_warehouse_url"
+# A syntactically valid URL for runs that never touch the SQL data source (the SQL engine is created lazily).
+UNUSED_WAREHOUSE_URL = "postgresql+psycopg2://unused@localhost/unused"
+
+SUBMISSIONS_DATASOURCE = "submissions"
+SUBMISSIONS_ASSET = "parsed_submissions"
+SUBMISSIONS_BATCH = "run"
+SUBMISSION_CHECKPOINT = "submission_checks"
+
+WAREHOUSE_DATASOURCE = "warehouse"
+WAREHOUSE_SCHEMA = "gx_checks"  # views the warehouse checkpoint reads; see expectations.warehouse
+WAREHOUSE_CHECKPOINT = "warehouse_checks"
+DATA_DOCS_SITE = "itreport_site"
+
+
+def state_dir(home: Path) -> Path:
+    return home / "gx"
+
+
+def data_docs_dir(home: Path) -> Path:
+    return state_dir(home) / "data_docs"
+
+
+def data_docs_index(home: Path) -> Path:
+    return data_docs_dir(home) / "index.html"
+
+
+def open_context(home: Path, warehouse_url: str | None = None) -> FileDataContext:
+    """The committed file context, with run output under ``home/gx`` (validation results, Data Docs)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    state_dir(home).mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(
+        mode="file",
+        project_root_dir=EXPECTATIONS_DIR,
+        runtime_environment={
+            STATE_VARIABLE: str(state_dir(home)),
+            WAREHOUSE_URL_VARIABLE: sqlalchemy_url(warehouse_url) if warehouse_url else UNUSED_WAREHOUSE_URL,
+        },
+    )
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def build_data_docs(home: Path) -> Path:
+    """Render every suite and stored validation result into ``home/gx/data_docs``; returns its index page."""
+    open_context(home).build_data_docs(site_names=[DATA_DOCS_SITE])
+    return data_docs_index(home)
+
+
+def sqlalchemy_url(url: str) -> str:
+    """libpq URL → SQLAlchemy URL with the psycopg2 driver (a unix-socket ``?host=`` is kept)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url.removeprefix(prefix)
+    return url
+
+
+def generated_suites(catalogue: Catalogue) -> list[gx.ExpectationSuite]:
+    return [submission_suite(catalogue), *warehouse_suites()]
+
+
+def suite_json(suite: gx.ExpectationSuite) -> str:
+    """The suite exactly as GX's file store writes it."""
+    from great_expectations.core.expectation_suite import ExpectationSuiteSchema
+
+    return ExpectationSuiteSchema().dumps(suite, indent=2, sort_keys=True)
+
+
+def suite_files(catalogue: Catalogue) -> dict[str, str]:
+    """File name under ``gx/expectations`` → content, for every suite the project derives."""
+    return {f"{suite.name}.json": suite_json(suite) for suite in generated_suites(catalogue)}
+
+
+def write_suites(catalogue: Catalogue | None = None, directory: Path = SUITES_DIR) -> list[Path]:
+    """Regenerate the committed suite files from the catalogue; returns the files written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in suite_files(catalogue or default_catalogue()).items():
+        path = directory / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def create_project(root: Path, warehouse_url: str, catalogue: Catalogue | None = None) -> None:
+    """Build the GX project from scratch through GX's API (how ``expectations/gx`` was made).
+
+    Only needed when data sources, validation definitions or checkpoints change (suites alone:
+    :func:`write_suites`). Run it on an empty ``root`` with a reachable warehouse (GX tests the table
+    assets when they are added), then copy ``root/gx`` over ``expectations/gx``.
+    """
+    import great_expectations as gx
+    import psycopg
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.datasource.fluent import PostgresDatasource
+
+    from expectations.warehouse import drop_views, point_views
+
+    catalogue = catalogue or default_catalogue()
+    gx.get_context(mode="file", project_root_dir=root)
+    _configure_stores(root / "gx" / "great_expectations.yml")
+    context = gx.get_context(
+        mode="file",
+        project_root_dir=root,
+        runtime_environment={
+            STATE_VARIABLE: str(root / "state"),
+            WAREHOUSE_URL_VARIABLE: sqlalchemy_url(warehouse_url),
+        },
+    )
+    write_suites(catalogue, root / "gx" / "expectations")
+    actions = [UpdateDataDocsAction(name="update_data_docs", site_names=[DATA_DOCS_SITE])]
+
+    batch = (
+        context.data_sources.add_pandas(SUBMISSIONS_DATASOURCE)
+        .add_dataframe_asset(SUBMISSIONS_ASSET)
+        .add_batch_definition_whole_dataframe(SUBMISSIONS_BATCH)
+    )
+    submission = context.validation_definitions.add(
+        gx.ValidationDefinition(name=SUBMISSION_SUITE, data=batch, suite=context.suites.get(SUBMISSION_SUITE))
+    )
+    context.checkpoints.add(
+        gx.Checkpoint(
+            name=SUBMISSION_CHECKPOINT,
+            validation_definitions=[submission],
+            actions=actions,
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [KEY_COLUMN]},
+        )
+    )
+
+    # The URL stays a ${placeholder} in great_expectations.yml: add the data source without GX's
+    # add_postgres, which would test (and so need) a connection string it can resolve.
+    datasource = PostgresDatasource(name=WAREHOUSE_DATASOURCE, connection_string="${" + WAREHOUSE_URL_VARIABLE + "}")
+    datasource._data_context = context
+    datasource = context._add_fluent_datasource(datasource)
+    definitions = []
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        point_views(conn)
+        try:
+            for suite in warehouse_suites():
+                table = suite.meta["table"]
+                asset = datasource.add_table_asset(name=table, table_name=table, schema_name=WAREHOUSE_SCHEMA)
+                definitions.append(
+                    context.validation_definitions.add(
+                        gx.ValidationDefinition(
+                            name=suite.name,
+                            data=asset.add_batch_definition_whole_table("all_rows"),
+                            suite=context.suites.get(suite.name),
+                        )
+                    )
+                )
+        finally:
+            drop_views(conn)
+    context.checkpoints.add(
+        gx.Checkpoint(
+            name=WAREHOUSE_CHECKPOINT,
+            validation_definitions=definitions,
+            actions=actions,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
+        )
+    )
+
+
+def _configure_stores(config_path: Path) -> None:
+    """Point validation results and Data Docs at the state folder (``${itreport_gx_state}``)."""
+    import yaml
+
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    state = "${" + STATE_VARIABLE + "}"
+    config["stores"]["validation_results_store"]["store_backend"]["base_directory"] = f"{state}/validations/"
+    config["analytics_enabled"] = False  # no usage statistics leave a ministry's servers
+    config["data_docs_sites"] = {
+        DATA_DOCS_SITE: {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{state}/data_docs/"},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    }
+    header = "# GX project of itreport; generated by expectations/project.py:create_project. Run output: ${" + (
+        STATE_VARIABLE + "} (Settings.home/gx).\n"
+    )
+    config_path.write_text(header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def stale_suites(catalogue: Catalogue | None = None, directory: Path = SUITES_DIR) -> Iterable[str]:
+    """Suite files whose committed content differs from what the catalogue generates."""
+    for name, text in suite_files(catalogue or default_catalogue()).items():
+        path = directory / name
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            yield name
+
+
+if __name__ == "__main__":
+    for path in write_suites():
+        print(f"wrote {path}")

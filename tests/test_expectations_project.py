@@ -1,0 +1,105 @@
+"""The versioned GX file context: committed suites equal what the catalogue generates; runs write only to state."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from test_expectations import real_submission
+
+from ingestion.catalogue import ConsistencyRule, Indicator, default_catalogue
+
+CATALOGUE = default_catalogue()
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "uncommitted" not in p.parts
+    }
+
+
+def test_committed_suites_equal_what_the_catalogue_generates():
+    from expectations.project import SUITES_DIR, stale_suites, suite_files
+
+    stale = list(stale_suites(CATALOGUE))
+    assert not stale, f"regenerate with `python -m expectations.project`: {stale}"
+    committed = {p.name for p in SUITES_DIR.glob("*.json")}
+    assert committed == set(suite_files(CATALOGUE)), "suite files that no generator writes"
+
+
+def test_a_new_indicator_or_range_changes_the_generated_suite_without_code_changes(tmp_path):
+    from expectations.project import stale_suites, suite_files, write_suites
+
+    new_indicator = Indicator(
+        "5.6", "infrastructure", 6, "Số máy chủ", "Servers", "Máy", "servers", "count", True, 0.0, 500.0
+    )
+    grown = replace(CATALOGUE, indicators=(*CATALOGUE.indicators, new_indicator))
+    narrower = replace(
+        CATALOGUE,
+        indicators=tuple(replace(i, max_value=80.0) if i.indicator_code == "5.2" else i for i in CATALOGUE.indicators),
+    )
+    ruled = replace(CATALOGUE, rules=(*CATALOGUE.rules, ConsistencyRule("R99", "4.3", "<=", "3.1", "vi", "en")))
+    original = suite_files(CATALOGUE)["submission_values.json"]
+    for changed, needle in ((grown, '"ind_5_6"'), (narrower, '"max_value": 80.0'), (ruled, '"R99"')):
+        text = suite_files(changed)["submission_values.json"]
+        assert text != original and needle in text and needle not in original
+        assert list(stale_suites(changed)) == ["submission_values.json"]
+    write_suites(grown, tmp_path)
+    assert list(stale_suites(grown, tmp_path)) == []
+    assert write_suites(grown, tmp_path) == [], "regenerating twice changes nothing (stable ids)"
+
+
+def test_committed_checkpoints_and_validation_definitions_load():
+    import great_expectations as gx  # noqa: F401  (the context needs it imported)
+
+    from expectations.project import GX_DIR, SUBMISSION_CHECKPOINT, WAREHOUSE_CHECKPOINT, open_context
+
+    before = _tree_digest(GX_DIR)
+    context = open_context(Path("/tmp/itreport-gx-unused-state"))
+    names = {c.name for c in context.checkpoints.all()}
+    assert {SUBMISSION_CHECKPOINT, WAREHOUSE_CHECKPOINT} <= names
+    suites = {s.name for s in context.suites.all()}
+    for definition in context.validation_definitions.all():
+        assert definition.suite.name in suites
+    assert _tree_digest(GX_DIR) == before
+
+
+@pytest.fixture(scope="module")
+def file_context_run(tmp_path_factory):
+    from expectations.project import GX_DIR
+    from expectations.validate import validate_submissions
+
+    home = tmp_path_factory.mktemp("home")
+    before = _tree_digest(GX_DIR)
+    problems = validate_submissions(
+        [real_submission("ok"), real_submission("bad", **{"3_3": "150"})], CATALOGUE, home=home
+    )
+    return {"home": home, "problems": problems, "before": before, "after": _tree_digest(GX_DIR)}
+
+
+def test_the_committed_checkpoint_finds_the_same_problems(file_context_run):
+    problems = file_context_run["problems"]
+    assert set(problems) == {"bad"}
+    assert [(p.indicator_code, p.rule) for p in problems["bad"]] == [("3.3", "range")]
+
+
+def test_a_run_writes_results_to_the_state_folder_and_nothing_to_the_repository(file_context_run):
+    home = file_context_run["home"]
+    assert file_context_run["after"] == file_context_run["before"]
+    assert list((home / "gx" / "validations" / "submission_values").rglob("*.json"))
+    assert (home / "gx" / "data_docs" / "index.html").exists()
+
+
+def test_a_stale_committed_suite_falls_back_to_the_catalogue(tmp_path):
+    from expectations.validate import validate_submissions
+
+    stricter = replace(
+        CATALOGUE,
+        indicators=tuple(replace(i, max_value=40.0) if i.indicator_code == "3.3" else i for i in CATALOGUE.indicators),
+    )
+    problems = validate_submissions([real_submission("x", **{"3_3": "50"})], stricter, home=tmp_path)
+    assert [p.rule for p in problems["x"]] == ["range"]

@@ -1,0 +1,112 @@
+"""Value warnings read the unit's history from the raw tables and land in raw.value_warnings, idempotently."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from ingestion.catalogue import default_catalogue
+from ingestion.models import ReportValue, Submission, SubmissionKind
+from ingestion.periods import add_months
+
+pytestmark = pytest.mark.integration
+
+CATALOGUE = default_catalogue()
+PERIOD = date(2008, 7, 1)  # before the first real period: never collides with other tests' data
+PREFIX = "test-value-warnings-"
+
+
+def _submission(key: str, period: date, **numbers: float) -> Submission:
+    values = []
+    for indicator in CATALOGUE.indicators:
+        if indicator.value_type == "text":
+            values.append(ReportValue(indicator.indicator_code, "http://x.gov.vn", None))
+            continue
+        number = numbers.get(
+            indicator.indicator_code.replace(".", "_"), 1.0 if indicator.value_type == "yes_no" else 50.0
+        )
+        values.append(ReportValue(indicator.indicator_code, str(number), number))
+    received = datetime(period.year, period.month, 10, tzinfo=UTC)
+    return Submission(PREFIX + key, "P02", period, SubmissionKind.REPORT, received, values=values)
+
+
+def _insert(conn, submission: Submission) -> None:
+    conn.execute(
+        "insert into raw.messages (message_hash, source, archive_path, state, reason_code, reason_vi, reason_en, "
+        "unit_code, period_month, submission_kind) values (%s, 'test', '-', 'accepted', 'accepted', '-', '-', %s, %s, "
+        "'report')",
+        (submission.message_hash, submission.unit_code, submission.period),
+    )
+    conn.execute(
+        "insert into raw.submissions (message_hash, unit_code, period_month, submission_kind, received_at) "
+        "values (%s, %s, %s, 'report', %s)",
+        (submission.message_hash, submission.unit_code, submission.period, submission.received_at),
+    )
+    for value in submission.values:
+        conn.execute(
+            "insert into raw.submission_values values (%s, %s, %s, %s)",
+            (submission.message_hash, value.indicator_code, value.value_text, value.value_number),
+        )
+
+
+def _cleanup(conn) -> None:
+    for table in ("value_warnings", "submission_values", "submissions", "messages"):
+        conn.execute(f"delete from raw.{table} where message_hash like %s", (PREFIX + "%",))
+
+
+@pytest.fixture
+def history(warehouse_conn):
+    from ingestion.load import ensure_raw_schema
+
+    ensure_raw_schema(warehouse_conn)
+    _cleanup(warehouse_conn)
+    for back, officials in zip(range(12, 0, -1), range(1000, 1120, 10), strict=True):
+        _insert(warehouse_conn, _submission(f"h{back}", add_months(PERIOD, -back), **{"3_1": float(officials)}))
+    yield warehouse_conn
+    _cleanup(warehouse_conn)
+
+
+def test_history_comes_from_the_units_accepted_reports(history):
+    from expectations.value_warnings import unit_history
+
+    past = unit_history(history, "P02", PERIOD)
+    assert sorted(past) == [add_months(PERIOD, -back) for back in range(12, 0, -1)]
+    assert past[add_months(PERIOD, -1)]["3.1"][0] == 1110.0
+    assert unit_history(history, "P02", add_months(PERIOD, -12)) == {}
+
+
+def test_warnings_are_stored_once_and_never_touch_the_ledger(history):
+    from expectations.value_warnings import record_value_warnings
+
+    report = _submission("now", PERIOD, **{"3_1": 99000.0, "3_3": 95.0})
+    _insert(history, report)
+    assert record_value_warnings(history, [report], CATALOGUE, jump_points=30) == 4
+    assert record_value_warnings(history, [report], CATALOGUE, jump_points=30) == 0
+    rows = history.execute(
+        "select indicator_code, warning_code, value, expected_low < 1110 and expected_high < 99000, message_en "
+        "from raw.value_warnings where message_hash = %s order by 1, 2",
+        (report.message_hash,),
+    ).fetchall()
+    assert [(r[0], r[1]) for r in rows] == [
+        ("3.1", "outlier_minmax"),
+        ("3.1", "outlier_zscore"),
+        ("3.3", "jump"),
+        ("3.3", "outlier_minmax"),
+    ]
+    assert rows[0][2] == 99000 and rows[0][3] is True
+    assert "indicator 3.3" in rows[2][4]
+    state = history.execute("select state from raw.messages where message_hash = %s", (report.message_hash,))
+    assert state.fetchone() == ("accepted",)
+
+
+def test_an_unchanged_full_report_is_flagged(history):
+    from expectations.value_warnings import record_value_warnings
+
+    report = _submission("same", PERIOD, **{"3_1": 1110.0})
+    _insert(history, report)
+    assert record_value_warnings(history, [report], CATALOGUE, jump_points=30) == 1
+    row = history.execute(
+        "select indicator_code, warning_code from raw.value_warnings where message_hash = %s", (report.message_hash,)
+    ).fetchone()
+    assert row == ("*", "same_as_last_month")

@@ -1,0 +1,141 @@
+"""The warehouse checkpoint (GX on PostgreSQL) passes a good build, fails a broken one, skips missing marts."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+GOOD = {
+    "fct_reporting_compliance": (
+        "create table {s}.fct_reporting_compliance (unit_code text, unit_name text, period_month date, status text, "
+        "days_late integer)",
+        "insert into {s}.fct_reporting_compliance values ('P01', 'Hà Nội', '2009-06-01', 'on_time', null), "
+        "('P02', 'Hà Giang', '2009-06-01', 'late', 3), ('P04', 'Cao Bằng', '2009-06-01', 'missing', null), "
+        "('P01', 'Hà Nội', '2009-07-01', 'late', 0)",
+    ),
+    "fct_indicator_values": (
+        "create table {s}.fct_indicator_values (unit_code text, period_month date, indicator_code text, value numeric)",
+        "insert into {s}.fct_indicator_values values ('P01', '2009-06-01', '3.1', 100), "
+        "('P01', '2009-06-01', '3.2', 90), ('P01', '2009-07-01', '3.1', 101)",
+    ),
+    "rpt_reporting_rate": (
+        "create table {s}.rpt_reporting_rate (period_month date, reporting_rate numeric, "
+        "reporting_rate_on_time numeric)",
+        "insert into {s}.rpt_reporting_rate values ('2009-06-01', 0.89, 0.5), ('2009-07-01', 1, null)",
+    ),
+}
+BREAKS = [
+    "insert into {s}.fct_reporting_compliance values ('P02', 'Hà Giang', '2009-06-01', 'on_time', null)",
+    "insert into {s}.fct_reporting_compliance values ('P06', 'Bắc Kạn', '2009-06-01', 'sent', -2)",
+    "insert into {s}.fct_indicator_values values ('P01', '2009-06-01', '3.1', 100)",
+    "insert into {s}.rpt_reporting_rate values ('2009-08-01', 1.5, 0.2)",
+]
+
+
+def _make_schema(conn, schema: str, tables: list[str], breaks: list[str] = ()) -> None:
+    conn.execute(f"drop schema if exists {schema} cascade")
+    conn.execute(f"create schema {schema}")
+    for table in tables:
+        for statement in GOOD[table]:
+            conn.execute(statement.format(s=schema))
+    for statement in breaks:
+        conn.execute(statement.format(s=schema))
+
+
+@pytest.fixture(scope="module")
+def outcomes(settings, warehouse_conn, tmp_path_factory):
+    from expectations.warehouse import run_warehouse_checks
+    from itreport.warehouse import warehouse_url
+
+    home = tmp_path_factory.mktemp("gx-home")
+    url = warehouse_url(settings)
+    _make_schema(warehouse_conn, "dq_good", list(GOOD))
+    _make_schema(warehouse_conn, "dq_broken", list(GOOD), BREAKS)
+    _make_schema(warehouse_conn, "dq_partial", ["fct_reporting_compliance"])
+    try:
+        results = {
+            schema: run_warehouse_checks(home, url, source_schema=schema, raise_on_failure=False)
+            for schema in ("dq_good", "dq_broken", "dq_partial")
+        }
+    finally:
+        for schema in ("dq_good", "dq_broken", "dq_partial"):
+            warehouse_conn.execute(f"drop schema if exists {schema} cascade")
+    return {"home": home, "url": url, **results}
+
+
+def test_a_good_build_passes(outcomes):
+    result = outcomes["dq_good"]
+    assert result.success, result.failures
+    assert sorted(result.checked) == sorted(GOOD) and result.skipped == []
+
+
+def test_a_broken_build_fails_naming_each_broken_expectation(outcomes):
+    result = outcomes["dq_broken"]
+    assert not result.success
+    text = "\n".join(result.failures)
+    for needle in (
+        "warehouse_reporting_compliance: expect_compound_columns_to_be_unique",
+        "warehouse_reporting_compliance: expect_column_values_to_be_in_set",
+        "warehouse_reporting_compliance: expect_column_values_to_be_between",
+        "warehouse_indicator_values: expect_compound_columns_to_be_unique",
+        "warehouse_reporting_rate: expect_column_values_to_be_between",
+    ):
+        assert needle in text, text
+    assert len(result.failures) == 5, text
+
+
+def test_missing_marts_are_skipped_at_run_time(outcomes):
+    result = outcomes["dq_partial"]
+    assert result.success, result.failures
+    assert result.checked == ["fct_reporting_compliance"]
+    assert sorted(result.skipped) == ["fct_indicator_values", "rpt_reporting_rate"]
+
+
+def test_the_views_are_gone_after_a_run(outcomes, warehouse_conn):
+    assert not warehouse_conn.execute("select 1 from pg_namespace where nspname = 'gx_checks'").fetchone()
+
+
+def test_a_failure_raises_for_the_airflow_task(outcomes, warehouse_conn):
+    from expectations.warehouse import WarehouseChecksFailed, run_warehouse_checks
+
+    _make_schema(warehouse_conn, "dq_broken_again", ["fct_reporting_compliance"], BREAKS[:1])
+    try:
+        with pytest.raises(WarehouseChecksFailed, match="expect_compound_columns_to_be_unique"):
+            run_warehouse_checks(outcomes["home"], outcomes["url"], source_schema="dq_broken_again")
+    finally:
+        warehouse_conn.execute("drop schema if exists dq_broken_again cascade")
+
+
+def test_a_mart_without_a_checked_column_fails_loudly(outcomes, warehouse_conn):
+    from expectations.warehouse import WarehouseChecksFailed, run_warehouse_checks
+
+    warehouse_conn.execute("drop schema if exists dq_renamed cascade")
+    warehouse_conn.execute("create schema dq_renamed")
+    warehouse_conn.execute("create table dq_renamed.rpt_reporting_rate (period_month date, rate numeric)")
+    try:
+        with pytest.raises(WarehouseChecksFailed, match="rpt_reporting_rate has no column reporting_rate"):
+            run_warehouse_checks(outcomes["home"], outcomes["url"], source_schema="dq_renamed")
+    finally:
+        warehouse_conn.execute("drop schema if exists dq_renamed cascade")
+
+
+def test_results_and_data_docs_go_to_the_state_folder(outcomes):
+    from expectations.project import data_docs_index
+
+    index = data_docs_index(outcomes["home"])
+    assert outcomes["dq_good"].data_docs == str(index)
+    assert index.exists()
+    assert (outcomes["home"] / "gx" / "validations" / "warehouse_reporting_compliance").is_dir()
+
+
+def test_monthly_close_checks_the_warehouse_between_dbt_build_and_the_alert():
+    from airflow.dag_processing.dagbag import DagBag
+
+    from itreport.settings import DAGS_DIR
+
+    dag = DagBag(dag_folder=str(DAGS_DIR / "monthly_close.py")).dags["monthly_close"]
+    checks = dag.get_task("warehouse_checks")
+    assert checks.upstream_task_ids == {"dbt_build"}
+    assert "send_compliance_alert" in checks.downstream_task_ids
+    assert checks.retries == 0
