@@ -6,6 +6,12 @@ reporting_units as (
 
 ),
 
+unit_successions as (
+
+    select * from {{ ref('int_unit_successions') }}
+
+),
+
 -- "Today" in the ministry's timezone, fixed when the table is built.
 build_day as (
 
@@ -25,6 +31,8 @@ final as (
         reporting_units.valid_from,
         reporting_units.valid_to,
         reporting_units.successor_unit_code,
+        unit_successions.current_successor_code,
+        unit_successions.current_unit_code,
         coalesce(
             reporting_units.valid_from <= build_day.today
             and (reporting_units.valid_to is null or reporting_units.valid_to > build_day.today),
@@ -32,6 +40,8 @@ final as (
         ) as is_current
 
     from reporting_units
+    inner join unit_successions
+        on reporting_units.unit_code = unit_successions.unit_code
     cross join build_day
 
 )

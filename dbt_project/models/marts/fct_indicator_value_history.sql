@@ -1,0 +1,90 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='merge',
+        unique_key=['message_hash', 'indicator_code'],
+        on_schema_change='fail'
+    )
+}}
+
+-- The audit trail of values: every value of every accepted report, with the report's version for the unit
+-- and period, whether it is the effective one and what the previous report of the period said.
+-- depends_on: {{ ref('stg_submissions') }}
+
+with
+
+submission_versions as (
+
+    select * from {{ ref('int_submission_versions') }}
+
+),
+
+submission_values as (
+
+    select * from {{ ref('stg_submission_values') }}
+
+),
+
+report_values as (
+
+    select
+        submission_values.message_hash,
+        submission_values.indicator_code,
+        submission_versions.unit_code,
+        submission_versions.period_month,
+        submission_versions.version_number,
+        submission_versions.received_at,
+        submission_values.value_number,
+        submission_versions.is_effective,
+        submission_versions.period_loaded_at as source_loaded_at,
+        nullif(trim(submission_values.value_text), '') as value_text,
+        lag(submission_values.value_number) over (
+            partition by
+                submission_versions.unit_code,
+                submission_versions.period_month,
+                submission_values.indicator_code
+            order by submission_versions.version_number
+        ) as previous_value_number,
+        row_number() over (
+            partition by
+                submission_versions.unit_code,
+                submission_versions.period_month,
+                submission_values.indicator_code
+            order by submission_versions.version_number
+        ) as report_sequence
+
+    from submission_values
+    inner join submission_versions
+        on submission_values.message_hash = submission_versions.message_hash
+    where submission_versions.submission_kind = 'report'
+
+),
+
+final as (
+
+    select
+        message_hash,
+        indicator_code,
+        unit_code,
+        period_month,
+        version_number,
+        received_at,
+        value_number,
+        value_text,
+        previous_value_number,
+        is_effective,
+        source_loaded_at,
+        (
+            report_sequence > 1
+            and (previous_value_number is distinct from value_number)
+        ) as is_changed
+
+    from report_values
+
+    {% if is_incremental() -%}
+        where period_month >= {{ incremental_cutoff('source_loaded_at') }}
+    {%- endif %}
+
+)
+
+select * from final

@@ -1,0 +1,216 @@
+-- The annual IT-application index: per (year, unit expected in that year) five group sub-indices on 0-1,
+-- the weighted overall index (seed scoring_weights) and the rank among ministries and agencies and among
+-- provinces, separately. Tie rule: equal index (4 decimals) → same rank, the next rank is skipped (rank()).
+
+with
+
+expected_reports as (
+
+    select * from {{ ref('int_expected_reports') }}
+
+),
+
+year_end_values as (
+
+    select * from {{ ref('int_year_end_values') }}
+
+),
+
+indicator_scoring as (
+
+    select * from {{ ref('stg_indicator_scoring') }}
+
+),
+
+indicators as (
+
+    select * from {{ ref('stg_indicators') }}
+
+),
+
+scoring_weights as (
+
+    select * from {{ ref('stg_scoring_weights') }}
+
+),
+
+unit_years as (
+
+    select
+        unit_code,
+        cast(count(period_month) as integer) as periods_expected,
+        cast(extract(year from period_month) as integer) as ranking_year,
+        max(unit_name) as unit_name,
+        max(unit_type) as unit_type
+
+    from expected_reports
+    group by unit_code, cast(extract(year from period_month) as integer)
+
+),
+
+scored_indicators as (
+
+    select
+        indicator_scoring.indicator_code,
+        indicator_scoring.scoring_method,
+        indicator_scoring.denominator_code,
+        indicator_scoring.score_cap,
+        indicators.group_code,
+        numerator.numerator_code
+
+    from indicator_scoring
+    inner join indicators
+        on indicator_scoring.indicator_code = indicators.indicator_code
+    cross join lateral unnest(string_to_array(indicator_scoring.numerator_codes, '+')) as numerator (numerator_code)
+
+),
+
+indicator_parts as (
+
+    select
+        unit_years.unit_code,
+        unit_years.ranking_year,
+        scored_indicators.indicator_code,
+        scored_indicators.group_code,
+        scored_indicators.scoring_method,
+        scored_indicators.score_cap,
+        sum(numerator_values.value_number) as numerator_value,
+        max(denominator_values.value_number) as denominator_value
+
+    from unit_years
+    cross join scored_indicators
+    left join year_end_values as numerator_values
+        on
+            unit_years.unit_code = numerator_values.unit_code
+            and unit_years.ranking_year = numerator_values.value_year
+            and scored_indicators.numerator_code = numerator_values.indicator_code
+    left join year_end_values as denominator_values
+        on
+            unit_years.unit_code = denominator_values.unit_code
+            and unit_years.ranking_year = denominator_values.value_year
+            and scored_indicators.denominator_code = denominator_values.indicator_code
+    group by
+        unit_years.unit_code,
+        unit_years.ranking_year,
+        scored_indicators.indicator_code,
+        scored_indicators.group_code,
+        scored_indicators.scoring_method,
+        scored_indicators.score_cap
+
+),
+
+indicator_scores as (
+
+    select
+        unit_code,
+        ranking_year,
+        group_code,
+        score_cap,
+        case scoring_method
+            when 'percent' then numerator_value / 100
+            when 'yes_no' then numerator_value
+            when 'ratio' then numerator_value / nullif(denominator_value, 0)
+        end as raw_score
+
+    from indicator_parts
+
+),
+
+capped_scores as (
+
+    select
+        unit_code,
+        ranking_year,
+        group_code,
+        -- a missing value scores 0: no credit for what was not reported (least/greatest skip nulls)
+        case
+            when raw_score is null then 0
+            else greatest(0, least(score_cap, raw_score))
+        end as indicator_score
+
+    from indicator_scores
+
+),
+
+group_indices as (
+
+    select
+        unit_code,
+        ranking_year,
+        group_code,
+        avg(indicator_score) as group_index
+
+    from capped_scores
+    group by unit_code, ranking_year, group_code
+
+),
+
+pivoted as (
+
+    select
+        group_indices.unit_code,
+        group_indices.ranking_year,
+        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'information'), 0)
+            as information_index,
+        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'online_services'), 0)
+            as online_services_index,
+        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'internal_use'), 0)
+            as internal_use_index,
+        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'policy_hr'), 0)
+            as policy_hr_index,
+        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'infrastructure'), 0)
+            as infrastructure_index,
+        sum(group_indices.group_index * scoring_weights.group_weight) as weighted_index
+
+    from group_indices
+    inner join scoring_weights
+        on group_indices.group_code = scoring_weights.group_code
+    group by group_indices.unit_code, group_indices.ranking_year
+
+),
+
+indexed as (
+
+    select
+        unit_years.ranking_year,
+        unit_years.unit_code,
+        unit_years.unit_name,
+        unit_years.unit_type,
+        unit_years.periods_expected,
+        cast(
+            case
+                when unit_years.unit_type in ('ministry', 'ministerial_agency', 'government_agency')
+                    then 'ministries_agencies'
+                else 'provinces'
+            end as text
+        ) as ranking_group,
+        cast(round(coalesce(pivoted.information_index, 0), 4) as numeric(5, 4)) as information_index,
+        cast(round(coalesce(pivoted.online_services_index, 0), 4) as numeric(5, 4)) as online_services_index,
+        cast(round(coalesce(pivoted.internal_use_index, 0), 4) as numeric(5, 4)) as internal_use_index,
+        cast(round(coalesce(pivoted.policy_hr_index, 0), 4) as numeric(5, 4)) as policy_hr_index,
+        cast(round(coalesce(pivoted.infrastructure_index, 0), 4) as numeric(5, 4)) as infrastructure_index,
+        cast(round(coalesce(pivoted.weighted_index, 0), 4) as numeric(5, 4)) as overall_index
+
+    from unit_years
+    left join pivoted
+        on
+            unit_years.unit_code = pivoted.unit_code
+            and unit_years.ranking_year = pivoted.ranking_year
+
+),
+
+final as (
+
+    select
+        *,
+        cast(rank() over (
+            partition by ranking_year, ranking_group
+            order by overall_index desc
+        ) as integer) as group_rank,
+        cast(count(unit_code) over (partition by ranking_year, ranking_group) as integer) as units_ranked
+
+    from indexed
+
+)
+
+select * from final

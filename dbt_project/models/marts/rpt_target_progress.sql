@@ -1,0 +1,79 @@
+-- Quyết định 48/2009/QĐ-TTg targets per unit type against each unit's year-end value: one row per
+-- (unit expected in at least one closed period of the target year, target indicator, target year).
+
+with
+
+targets as (
+
+    select * from {{ ref('stg_indicator_targets') }}
+
+),
+
+expected_reports as (
+
+    select * from {{ ref('int_expected_reports') }}
+
+),
+
+unit_years as (
+
+    select distinct
+        unit_code,
+        unit_name,
+        unit_type,
+        cast(extract(year from period_month) as integer) as expected_year
+
+    from expected_reports
+
+),
+
+year_end_values as (
+
+    select * from {{ ref('int_year_end_values') }}
+
+),
+
+units_in_target_years as (
+
+    select
+        unit_years.unit_code,
+        unit_years.unit_name,
+        unit_years.unit_type,
+        targets.indicator_code,
+        targets.target_year,
+        targets.target_value,
+        targets.legal_source
+
+    from targets
+    inner join unit_years
+        on
+            targets.unit_type = unit_years.unit_type
+            and targets.target_year = unit_years.expected_year
+
+),
+
+final as (
+
+    select
+        units_in_target_years.unit_code,
+        units_in_target_years.unit_name,
+        units_in_target_years.unit_type,
+        units_in_target_years.indicator_code,
+        units_in_target_years.target_year,
+        units_in_target_years.target_value,
+        units_in_target_years.legal_source,
+        year_end_values.value_number as reported_value,
+        year_end_values.value_period_month as reported_period_month,
+        coalesce(year_end_values.value_number >= units_in_target_years.target_value, false) as is_met,
+        year_end_values.value_number - units_in_target_years.target_value as gap_to_target
+
+    from units_in_target_years
+    left join year_end_values
+        on
+            units_in_target_years.unit_code = year_end_values.unit_code
+            and units_in_target_years.indicator_code = year_end_values.indicator_code
+            and units_in_target_years.target_year = year_end_values.value_year
+
+)
+
+select * from final

@@ -1,0 +1,237 @@
+"""The dbt warehouse on a real PostgreSQL: incremental facts equal a full refresh, BI reads marts only.
+
+Runs dbt against its own database (``itreport_dbt_test``) on the session's embedded server, filled with a
+small hand-written raw history, so it never touches the data the end-to-end tests compare.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+pytestmark = [pytest.mark.integration]
+
+REPO = Path(__file__).resolve().parent.parent
+DBT_DIR = REPO / "dbt_project"
+BIN = Path(sys.executable).parent
+DATABASE = "itreport_dbt_test"
+MARTS = [
+    "dim_period",
+    "dim_indicator",
+    "dim_reporting_unit",
+    "fct_submissions",
+    "fct_indicator_values",
+    "fct_indicator_value_history",
+    "fct_reporting_compliance",
+    "rpt_reporting_rate",
+    "rpt_target_progress",
+    "rpt_annual_ranking",
+    "rpt_indicator_trend_current_units",
+]
+
+# (message hash, unit, period, kind, received_at UTC, {indicator: value})
+FIRST_LOAD = [
+    ("btc-06", "BTC", "2009-06-01", "report", "2009-06-10 03:00:00", {"1.3": 40, "3.3": 75, "2.1": 200, "2.4": 10}),
+    ("btc-07", "BTC", "2009-07-01", "same_as_notice", "2009-07-15 03:00:00", {}),
+    ("btc-08", "BTC", "2009-08-01", "same_as_notice", "2009-08-21 16:59:59", {}),
+    ("btc-09", "BTC", "2009-09-01", "report", "2009-09-21 17:00:00", {"1.3": 55, "3.3": 80, "2.1": 200, "2.4": 20}),
+    ("p01-06", "P01", "2009-06-01", "report", "2009-06-05 01:00:00", {"1.3": 20, "3.3": 60, "2.1": 500, "2.4": 5}),
+    ("p01-07", "P01", "2009-07-01", "report", "2009-07-05 01:00:00", {"1.3": 25, "3.3": 65, "2.1": 500, "2.4": 6}),
+    ("p01-09", "P01", "2009-09-01", "same_as_notice", "2009-09-05 01:00:00", {}),
+    ("p04-06", "P04", "2009-06-01", "report", "2009-06-30 01:00:00", {"1.3": 10, "3.3": 30, "2.1": 100, "2.4": 0}),
+]
+FIRST_CLOSURES = ["2009-06-01", "2009-07-01", "2009-08-01", "2009-09-01"]
+
+# Loaded after the first build: a correction after the deadline for a month outside the lookback window
+# (its notices in July and August must follow it), a late report that mends P01's broken notice chain,
+# and a new closed month.
+LATE_LOAD = [
+    ("btc-06b", "BTC", "2009-06-01", "report", "2009-07-02 08:00:00", {"1.3": 45, "3.3": 75, "2.1": 200, "2.4": 12}),
+    ("p01-08", "P01", "2009-08-01", "report", "2009-09-30 01:00:00", {"1.3": 30, "3.3": 70, "2.1": 500, "2.4": 8}),
+    ("p04-10", "P04", "2009-10-01", "report", "2009-10-01 01:00:00", {"1.3": 15, "3.3": 35, "2.1": 100, "2.4": 1}),
+]
+LATE_CLOSURES = ["2009-10-01"]
+
+
+def _load(conn: psycopg.Connection, submissions, closures) -> None:
+    for message_hash, unit, period, kind, received, values in submissions:
+        received_at = f"{received}+00"
+        same_as = None
+        if kind == "same_as_notice":
+            year, month = int(period[:4]), int(period[5:7])
+            same_as = date(year - (month == 1), 12 if month == 1 else month - 1, 1)
+        conn.execute(
+            "insert into raw.messages (message_hash, source, sender, received_at, archive_path, state, reason_code,"
+            " reason_vi, reason_en, unit_code, period_month, submission_kind)"
+            " values (%s, 'test', %s, %s, %s, 'accepted', 'accepted', 'Đã nhận', 'Accepted', %s, %s, %s)",
+            (message_hash, f"{unit.lower()}@example", received_at, f"/archive/{message_hash}.eml", unit, period, kind),
+        )
+        conn.execute(
+            "insert into raw.submissions (message_hash, unit_code, period_month, submission_kind, received_at,"
+            " filename, same_as_period) values (%s, %s, %s, %s, %s, %s, %s)",
+            (message_hash, unit, period, kind, received_at, "bao-cao.docx" if kind == "report" else None, same_as),
+        )
+        for code, value in values.items():
+            conn.execute(
+                "insert into raw.submission_values (message_hash, indicator_code, value_text, value_number)"
+                " values (%s, %s, %s, %s)",
+                (message_hash, code, str(value), value),
+            )
+    for period in closures:
+        conn.execute("insert into raw.period_closures (period_month, dag_run_id) values (%s, 'test')", (period,))
+
+
+def _snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    return {
+        table: sorted(conn.execute(sql.SQL("select * from {}").format(sql.Identifier("marts", table))), key=repr)
+        for table in MARTS
+    }
+
+
+@pytest.fixture(scope="module")
+def dbt_database(settings, warehouse_conn):
+    """A fresh database on the session's server with the raw schema and the first load; yields its URL parts."""
+    from itreport.warehouse import dbt_env
+
+    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
+    warehouse_conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
+    env = dbt_env(settings) | {"ITREPORT_PGDATABASE": DATABASE}
+    conninfo = f"host={env['ITREPORT_PGHOST']} port={env['ITREPORT_PGPORT']} dbname={DATABASE}"
+    with psycopg.connect(f"{conninfo} user={env['ITREPORT_PGUSER']}", autocommit=True) as conn:
+        conn.execute((REPO / "ingestion" / "raw_schema.sql").read_text(encoding="utf-8"))
+        _load(conn, FIRST_LOAD, FIRST_CLOSURES)
+        yield {"env": env, "conninfo": conninfo, "conn": conn}
+    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
+
+
+def _dbt(database, tmp_path: Path, *args: str) -> str:
+    variables = {"lookback_months": 1}
+    command = [str(BIN / "dbt"), *args, "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target")]
+    result = subprocess.run(
+        [*command, "--vars", json.dumps(variables)],
+        cwd=DBT_DIR,
+        env=os.environ | database["env"] | {"DBT_LOG_PATH": str(tmp_path / "logs")},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def builds(dbt_database, tmp_path_factory):
+    """Full refresh, late rows, incremental run, then a full refresh of the same raw data."""
+    tmp_path = tmp_path_factory.mktemp("dbt")
+    conn = dbt_database["conn"]
+    _dbt(dbt_database, tmp_path, "build", "--full-refresh")
+    first = _snapshot(conn)
+    _load(conn, LATE_LOAD, LATE_CLOSURES)
+    _dbt(dbt_database, tmp_path, "run", "--exclude", "resource_type:seed")
+    incremental = _snapshot(conn)
+    _dbt(dbt_database, tmp_path, "run", "--full-refresh")
+    full = _snapshot(conn)
+    docs = _dbt(dbt_database, tmp_path, "docs", "generate")
+    return {"first": first, "incremental": incremental, "full": full, "docs": docs, "tmp": tmp_path}
+
+
+def test_incremental_run_equals_full_refresh(builds):
+    assert builds["first"] != builds["full"], "the late rows changed something"
+    for table in MARTS:
+        assert builds["incremental"][table] == builds["full"][table], table
+
+
+def _values(conn, unit: str, indicator: str = "1.3") -> dict[str, tuple]:
+    rows = conn.execute(
+        "select to_char(period_month, 'YYYY-MM'), value_number, value_source, effective_message_hash,"
+        " value_message_hash from marts.fct_indicator_values where unit_code = %s and indicator_code = %s",
+        (unit, indicator),
+    ).fetchall()
+    return {row[0]: (float(row[1]), *row[2:]) for row in rows}
+
+
+def test_late_correction_lands_and_notice_chains_follow_it(builds, dbt_database):
+    conn = dbt_database["conn"]
+    assert _values(conn, "BTC") == {
+        "2009-06": (45.0, "correction", "btc-06b", "btc-06b"),
+        "2009-07": (45.0, "same_as_notice", "btc-07", "btc-06b"),
+        "2009-08": (45.0, "same_as_notice", "btc-08", "btc-06b"),
+        "2009-09": (55.0, "report", "btc-09", "btc-09"),
+    }
+    # P01's September notice carried nothing until the late August report mended the chain
+    assert "2009-09" not in _values_first(builds, "P01")
+    assert _values(conn, "P01")["2009-09"] == (30.0, "same_as_notice", "p01-09", "p01-08")
+
+
+def _values_first(builds, unit: str) -> list[str]:
+    return [
+        row[1].strftime("%Y-%m")
+        for row in builds["first"]["fct_indicator_values"]
+        if row[0] == unit and row[2] == "1.3"
+    ]
+
+
+def test_timeliness_follows_the_first_submission_values_the_latest(builds, dbt_database):
+    conn = dbt_database["conn"]
+    status = dict(
+        conn.execute(
+            "select to_char(period_month, 'YYYY-MM'), status from marts.fct_reporting_compliance"
+            " where unit_code = 'BTC'"
+        ).fetchall()
+    )
+    # June: on time on its first report although corrected late; August notice 1 s before the deadline;
+    # September report exactly at the deadline is late
+    assert status == {
+        "2009-06": "on_time",
+        "2009-07": "on_time",
+        "2009-08": "on_time",
+        "2009-09": "late",
+        "2009-10": "missing",
+    }
+    versions = conn.execute(
+        "select message_hash, version_number, is_first, is_effective from marts.fct_submissions"
+        " where unit_code = 'BTC' and period_month = '2009-06-01' order by version_number"
+    ).fetchall()
+    assert versions == [("btc-06", 1, True, False), ("btc-06b", 2, False, True)]
+    history = conn.execute(
+        "select message_hash, value_number, previous_value_number, is_changed, is_effective"
+        " from marts.fct_indicator_value_history"
+        " where unit_code = 'BTC' and period_month = '2009-06-01' and indicator_code = '1.3' order by version_number"
+    ).fetchall()
+    assert [(h, float(v), p and float(p), c, e) for h, v, p, c, e in history] == [
+        ("btc-06", 40.0, None, False, False),
+        ("btc-06b", 45.0, 40.0, True, True),
+    ]
+
+
+def test_reporting_rate_and_current_successors(builds, dbt_database):
+    conn = dbt_database["conn"]
+    rate = conn.execute(
+        "select expected_reports, actual_reports, reports_on_time, reporting_rate from marts.rpt_reporting_rate"
+        " where period_month = '2009-10-01' and unit_type = 'all'"
+    ).fetchone()
+    assert rate[0] == 93 and rate[1] == 1 and rate[2] == 1
+    successor = conn.execute(
+        "select current_successor_code from marts.dim_reporting_unit where unit_code = 'P02'"
+    ).fetchone()
+    assert successor == ("P08-2025",)
+
+
+def test_bi_reader_reads_marts_only(builds, dbt_database):
+    with psycopg.connect(f"{dbt_database['conninfo']} user=bi_reader", autocommit=True) as reader:
+        for table in MARTS:
+            reader.execute(sql.SQL("select count(*) from {}").format(sql.Identifier("marts", table))).fetchone()
+        for forbidden in ("raw.submissions", "staging.stg_submissions", "reference.reporting_units"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                reader.execute(f"select * from {forbidden} limit 1")
+
+
+def test_docs_generate(builds):
+    assert (builds["tmp"] / "target" / "catalog.json").is_file()
