@@ -1,6 +1,7 @@
 """monthly_close: close one reporting period — final intake, dbt build, compliance alert to ministry staff.
 
 Runs at 00:00 on the 22nd (Asia/Ho_Chi_Minh), the moment the period's deadline passes; catch-up from 2009-06.
+Replies (receipts, rejections) go to agencies right after the final intake.
 Wiring only: the work lives in ``itreport.cycle`` and the packages it calls.
 """
 
@@ -59,6 +60,16 @@ def monthly_close():
         return run_intake(Settings.from_env()).as_dict()
 
     @task
+    def send_replies() -> dict[str, int]:
+        """Receipts and rejections to agencies for messages not yet answered (each message once)."""
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+        from itreport.replies import send_replies
+
+        with SmtpHook(smtp_conn_id="smtp_default") as hook:
+            return send_replies(Settings.from_env(), hook)
+
+    @task
     def close(period: str) -> str:
         from ingestion.periods import parse_period
         from itreport.cycle import close_period
@@ -82,6 +93,15 @@ def monthly_close():
         retries=0,
     )
 
+    @task(retries=0)
+    def warehouse_checks() -> dict[str, object]:
+        """GX checkpoint on the marts just built; a failed expectation fails the task (no alert goes out)."""
+        from expectations.warehouse import run_warehouse_checks
+        from itreport import warehouse
+
+        settings = Settings.from_env()
+        return run_warehouse_checks(settings.home, warehouse.warehouse_url(settings)).as_dict()
+
     @task
     def send_compliance_alert(period: str) -> dict[str, object]:
         from airflow.providers.smtp.hooks.smtp import SmtpHook
@@ -96,7 +116,7 @@ def monthly_close():
     ready = prepare_warehouse()
     loaded = intake()
     closed = close(period)
-    ready >> loaded >> closed >> dbt_build >> send_compliance_alert(closed)
+    ready >> loaded >> send_replies() >> closed >> dbt_build >> warehouse_checks() >> send_compliance_alert(closed)
 
 
 monthly_close()

@@ -27,6 +27,7 @@ from ingestion.form import (
     LABEL_UNIT_CODE,
     LABEL_UNIT_NAME,
 )
+from ingestion.legacy_text import LegacyEncoding, legacy_encoding, to_unicode
 from ingestion.models import ParsedReport, ReportValue
 from ingestion.values import clean_text, fold, nfc, normalise_value, parse_form_period
 
@@ -50,7 +51,10 @@ _SECTION = re.compile(
     r"(?P<name>kho khan\s*,?\s*vuong mac|kho khan|vuong mac|de xuat\s*,?\s*kien nghi|kien nghi\s*,?\s*de xuat"
     r"|de xuat|kien nghi)\s*(?P<colon>:?)\s*"
 )
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True)
+# No entity expansion, no DTD or network fetches, no huge trees: a form's XML is never trusted (XXE, bombs).
+_XML_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+)
 
 
 def _label_key(text: str) -> str:
@@ -74,6 +78,7 @@ class _Cell:
 
 
 _Row = list[_Cell]
+LayoutCell = _Cell
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,10 @@ class _Findings:
 class _Word:
     """Element names in the document's WordprocessingML namespace (transitional or strict)."""
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(self, namespace: str, default_font: str | None = None) -> None:
         self.ns = namespace
         self._names: dict[str, str] = {}
+        self.default_encoding = legacy_encoding(default_font)
         self.wrappers = {self(t) for t in ("sdt", "sdtContent", "customXml", "smartTag")}
         self.text_parts = {self("t"): None, self("tab"): "\t", self("br"): "\n", self("cr"): "\n"}
 
@@ -109,10 +115,19 @@ def parse_report(data: bytes, *, catalogue: Catalogue | None = None) -> ParsedRe
 
     ``values`` holds every catalogue indicator found in the table, blank ones with ``value_text=None``.
     """
-    catalogue = catalogue or default_catalogue()
     body, w = _load_body(data)
     blocks = list(_blocks(body, w))
     tables = [_table_rows(table, w) for table in body.iter(w("tbl"))]
+    return report_from_layout(blocks, tables, catalogue=catalogue)
+
+
+def report_from_layout(
+    blocks: Sequence[str | None], tables: Sequence[Sequence[list[LayoutCell]]], *, catalogue: Catalogue | None = None
+) -> ParsedReport:
+    """What a form says, from its top-level paragraphs (``None`` where a table stands) and its tables' rows.
+
+    Shared by the .docx reader and the reader of antiword's text of a .doc."""
+    catalogue = catalogue or default_catalogue()
     paragraphs = [text for text in blocks if text is not None]
     info = _general_info(tables, paragraphs)
     period_text = clean_text(info.get("period"))
@@ -140,7 +155,8 @@ def _load_body(data: bytes) -> tuple[etree._Element, _Word]:
         raise ValueError("not a .docx file (not a zip package)") from error
     with package:
         root = etree.fromstring(_read_part(package, _main_part_name(package)), _XML_PARSER)
-    w = _Word(etree.QName(root).namespace or "")
+        namespace = etree.QName(root).namespace or ""
+        w = _Word(namespace, _default_font(package, namespace))
     body = root.find(w("body"))
     if body is None:
         raise ValueError("not a .docx file (the main part has no document body)")
@@ -155,6 +171,28 @@ def _read_part(package: zipfile.ZipFile, name: str) -> bytes:
     if info.file_size > MAX_PART_BYTES:
         raise ValueError(f"document part {name} is too large ({info.file_size} bytes)")
     return package.read(info)
+
+
+def _default_font(package: zipfile.ZipFile, namespace: str) -> str | None:
+    """The document's default Latin font (``docDefaults``, else the Normal style), where legacy fonts hide."""
+    try:
+        styles = etree.fromstring(_read_part(package, "word/styles.xml"), _XML_PARSER)
+    except (ValueError, etree.XMLSyntaxError):
+        return None
+    w = f"{{{namespace}}}"
+    for path in (f"{w}docDefaults/{w}rPrDefault/{w}rPr/{w}rFonts", f"{w}style[@{w}default='1']/{w}rPr/{w}rFonts"):
+        fonts = styles.find(path)
+        if fonts is not None and (fonts.get(f"{w}ascii") or fonts.get(f"{w}hAnsi")):
+            return fonts.get(f"{w}ascii") or fonts.get(f"{w}hAnsi")
+    return None
+
+
+def _run_encoding(run: etree._Element, w: _Word) -> LegacyEncoding | None:
+    fonts = run.find(f"{w('rPr')}/{w('rFonts')}")
+    if fonts is None:
+        return w.default_encoding
+    font = fonts.get(w("ascii")) or fonts.get(w("hAnsi"))
+    return legacy_encoding(font) if font else w.default_encoding
 
 
 def _main_part_name(package: zipfile.ZipFile) -> str:
@@ -184,10 +222,16 @@ def _blocks(container: etree._Element, w: _Word) -> Iterator[str | None]:
 
 
 def _paragraph_text(paragraph: etree._Element, w: _Word) -> str:
+    """The paragraph's text; runs in a legacy Vietnamese font (TCVN3, VNI) converted to Unicode."""
     parts = []
-    for element in paragraph.iter(*w.text_parts):
-        replacement = w.text_parts[element.tag]
-        parts.append((element.text or "") if replacement is None else replacement)
+    for run in paragraph.iter(w("r")):
+        encoding = _run_encoding(run, w)
+        for element in run:  # text parts are the run's own children (a text box's runs come on their own)
+            if element.tag not in w.text_parts:
+                continue
+            replacement = w.text_parts[element.tag]
+            text = (element.text or "") if replacement is None else replacement
+            parts.append(to_unicode(text, encoding) if encoding and replacement is None else text)
     return nfc("".join(parts))
 
 

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import html
-import io
 import re
 import unicodedata
-import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
+from ingestion.attachments import OLE2_MAGIC, AttachmentProblem, attachments, check_attachment, word_kind
 from ingestion.catalogue import Catalogue
-from ingestion.mail_reader import parse_bytes
+from ingestion.mail_reader import authentication_failure, parse_bytes
 from ingestion.models import (
     Attachment,
     Decision,
@@ -33,7 +32,8 @@ from ingestion.periods import FIRST_PERIOD, DeadlineRule, add_months, format_per
 from ingestion.reasons import explain
 from ingestion.registry import Registry, ReportingUnit
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+__all__ = ["OLE2_MAGIC", "Assessment", "assess", "attachments", "doc_payloads", "quarantine_invalid", "word_kind"]
+
 WORDISH_NAME = re.compile(r"\.(docx?|docm|rtf)$", re.IGNORECASE)
 WORDISH_TYPES = ("msword", "wordprocessingml", "ms-word")
 
@@ -50,32 +50,6 @@ class UnreadableAttachment(Exception):
         super().__init__(detail)
         self.filename = filename
         self.detail = detail
-
-
-def word_kind(payload: bytes) -> str | None:
-    """'docx' or 'doc' decided by content, never by name; None when it is neither."""
-    if payload.startswith(OLE2_MAGIC):
-        return "doc"
-    if payload.startswith(b"PK"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(payload)) as archive:
-                return "docx" if "word/document.xml" in archive.namelist() else None
-        except zipfile.BadZipFile:
-            return None
-    return None
-
-
-def attachments(msg: EmailMessage) -> list[Attachment]:
-    found = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        filename = part.get_filename()
-        if not filename and part.get_content_disposition() != "attachment":
-            continue
-        name = unicodedata.normalize("NFC", (filename or "").replace("\\", "/").rsplit("/", 1)[-1])
-        found.append(Attachment(name, part.get_content_type(), part.get_payload(decode=True) or b""))
-    return found
 
 
 def body_text(msg: EmailMessage) -> str:
@@ -98,20 +72,34 @@ def payload_key(payload: bytes) -> str:
 
 def doc_payloads(raw: bytes) -> dict[str, bytes]:
     """The .doc attachments of a message by content hash, so a run can convert them all in one batch."""
-    return {payload_key(a.payload): a.payload for a in attachments(parse_bytes(raw)) if word_kind(a.payload) == "doc"}
+    return {payload_key(a.payload): a.payload for a in attachments(parse_bytes(raw)) if _safe_kind(a) == "doc"}
+
+
+def _safe_kind(attachment: Attachment) -> str | None:
+    try:
+        return check_attachment(attachment)
+    except AttachmentProblem:
+        return None
 
 
 def _parse_attachment(attachment: Attachment, catalogue: Catalogue, converted: Mapping[str, bytes]) -> ParsedReport:
-    from ingestion.doc_convert import doc_to_docx_bytes
+    from ingestion.doc_convert import doc_text_with_antiword, doc_to_docx_bytes, libreoffice_available
+    from ingestion.doc_text_reader import parse_doc_text
     from ingestion.docx_reader import parse_report
 
-    kind = word_kind(attachment.payload)
+    kind = check_attachment(attachment)
     try:
         if kind == "docx":
             return parse_report(attachment.payload, catalogue=catalogue)
         if kind == "doc":
-            docx = converted.get(payload_key(attachment.payload)) or doc_to_docx_bytes(attachment.payload)
-            return parse_report(docx, catalogue=catalogue)
+            docx = converted.get(payload_key(attachment.payload))
+            if docx is None and not libreoffice_available():  # antiword's text is the fallback
+                return parse_doc_text(doc_text_with_antiword(attachment.payload), catalogue=catalogue)
+            report = parse_report(docx or doc_to_docx_bytes(attachment.payload), catalogue=catalogue)
+            if not report.values:  # LibreOffice flattened the table (seen with hand-made tables): ask antiword
+                fallback = parse_doc_text(doc_text_with_antiword(attachment.payload), catalogue=catalogue)
+                return fallback if fallback.values else report
+            return report
     except Exception as error:  # any parser failure is the file's problem, reported to the agency
         raise UnreadableAttachment(attachment.filename, f"{type(error).__name__}: {error}") from error
     raise UnreadableAttachment(attachment.filename, "not a Word document (.doc/.docx)")
@@ -122,6 +110,19 @@ def _decision(message: InboundMessage, code: str, unit: ReportingUnit | None = N
     return Decision(message.message_hash, state, code, vi, en, unit_code=unit.unit_code if unit else None)
 
 
+@dataclass(frozen=True)
+class IntakeContext:
+    """What deciding a message needs beyond the message itself."""
+
+    registry: Registry
+    catalogue: Catalogue
+    deadline: DeadlineRule
+    converted: Mapping[str, bytes]
+    accepted: Collection[tuple[str, date]]
+    authserv_id: str | None
+    mx_host: str | None
+
+
 def assess(
     message: InboundMessage,
     *,
@@ -129,11 +130,17 @@ def assess(
     catalogue: Catalogue,
     deadline: DeadlineRule,
     converted: Mapping[str, bytes] | None = None,
+    accepted: Collection[tuple[str, date]] = frozenset(),
+    authserv_id: str | None = None,
+    mx_host: str | None = None,
 ) -> Assessment:
     """Decide one message. A rejected message of a known unit is filed under the period it concerns: the form's
     period when that period is open, else the month of receipt. ``converted`` holds .doc attachments already
-    converted to .docx (by :func:`doc_payloads` hash)."""
-    assessment = _assess(message, registry=registry, catalogue=catalogue, deadline=deadline, converted=converted or {})
+    converted to .docx (by :func:`doc_payloads` hash). ``accepted`` holds the (unit code, period) pairs with an
+    accepted submission before this message (a "same as" notice needs its previous month there).
+    ``authserv_id`` set: the message must pass our server's DKIM/DMARC check (written ``by mx_host``)."""
+    ctx = IntakeContext(registry, catalogue, deadline, converted or {}, accepted, authserv_id, mx_host)
+    assessment = _assess(message, ctx)
     decision, received = assessment.decision, message.received_at
     if decision.period is None and decision.unit_code and received is not None:
         form_period = assessment.report.period if assessment.report else None
@@ -142,26 +149,26 @@ def assess(
     return assessment
 
 
-def _assess(
-    message: InboundMessage,
-    *,
-    registry: Registry,
-    catalogue: Catalogue,
-    deadline: DeadlineRule,
-    converted: Mapping[str, bytes],
-) -> Assessment:
+def _assess(message: InboundMessage, ctx: IntakeContext) -> Assessment:
     received = message.received_at
     assert received is not None, "intake always sets a receipt time"
-    unit = registry.for_sender(message.sender or "", received.date())
+    unit = ctx.registry.for_sender(message.sender or "", received.date())
+    msg = parse_bytes(message.raw)
+    if ctx.authserv_id:
+        failure = authentication_failure(msg, ctx.authserv_id, ctx.mx_host or "", message.sender)
+        if failure:
+            return Assessment(_decision(message, "sender_not_authenticated", unit, detail=failure))
     if unit is None:
         return Assessment(_decision(message, "unknown_sender"))
-    msg = parse_bytes(message.raw)
-    word_files = [a for a in attachments(msg) if word_kind(a.payload) or _looks_like_word(a)]
-    if word_files:
-        return _assess_report(message, unit, word_files[0], catalogue=catalogue, deadline=deadline, converted=converted)
+    word_files = [a for a in attachments(msg) if _looks_like_word(a) or a.payload.startswith((OLE2_MAGIC, b"PK"))]
     notice = find_notice(body_text(msg)) or find_notice(message.subject)
+    if word_files and notice is not None:
+        same_as = format_period(notice.same_as_period(ctx.deadline.receipt_period(received)))
+        return Assessment(_decision(message, "ambiguous", unit, filename=word_files[0].filename, same_as=same_as))
+    if word_files:
+        return _assess_report(message, unit, word_files[0], ctx)
     if notice is not None:
-        return _assess_notice(message, unit, notice, deadline=deadline)
+        return _assess_notice(message, unit, notice, ctx)
     return Assessment(_decision(message, "not_a_submission", unit))
 
 
@@ -169,15 +176,14 @@ def _assess_report(
     message: InboundMessage,
     unit: ReportingUnit,
     attachment: Attachment,
-    *,
-    catalogue: Catalogue,
-    deadline: DeadlineRule,
-    converted: Mapping[str, bytes],
+    ctx: IntakeContext,
 ) -> Assessment:
-    received = message.received_at
+    received, deadline = message.received_at, ctx.deadline
     assert received is not None
     try:
-        report = _parse_attachment(attachment, catalogue, converted)
+        report = _parse_attachment(attachment, ctx.catalogue, ctx.converted)
+    except AttachmentProblem as problem:
+        return Assessment(_attachment_decision(message, unit, problem))
     except UnreadableAttachment as error:
         return Assessment(
             _decision(message, "unreadable_attachment", unit, filename=error.filename, detail=error.detail)
@@ -213,10 +219,14 @@ def _assess_report(
     return Assessment(decision, submission, report)
 
 
-def _assess_notice(
-    message: InboundMessage, unit: ReportingUnit, notice: Notice, *, deadline: DeadlineRule
-) -> Assessment:
-    received = message.received_at
+def _attachment_decision(message: InboundMessage, unit: ReportingUnit, problem: AttachmentProblem) -> Decision:
+    _, vi, _ = explain(problem.code, filename=problem.filename, detail=problem.detail_vi)
+    state, _, en = explain(problem.code, filename=problem.filename, detail=problem.detail_en)
+    return Decision(message.message_hash, state, problem.code, vi, en, unit_code=unit.unit_code)
+
+
+def _assess_notice(message: InboundMessage, unit: ReportingUnit, notice: Notice, ctx: IntakeContext) -> Assessment:
+    received, deadline = message.received_at, ctx.deadline
     assert received is not None
     same_as = notice.same_as_period(deadline.receipt_period(received))
     period = add_months(same_as, 1)
@@ -230,6 +240,12 @@ def _assess_notice(
             same_as=format_period(same_as),
             received=_local_day(received, deadline),
         )
+        return Assessment(decision)
+    if (unit.unit_code, same_as) not in ctx.accepted:
+        decision = _decision(
+            message, "notice_without_previous", unit, same_as=format_period(same_as), period=format_period(period)
+        )
+        decision.period = period
         return Assessment(decision)
     decision = _decision(message, "accepted_notice", unit, period=format_period(period), same_as=format_period(same_as))
     decision.period, decision.kind = period, SubmissionKind.SAME_AS_NOTICE
@@ -255,3 +271,30 @@ def quarantine_invalid(assessment: Assessment, problems: list[str], unit: Report
     decision = Decision(message_hash, state, "invalid_values", vi, en, unit_code=unit.unit_code)
     decision.period = assessment.decision.period
     return Assessment(decision, None, assessment.report)
+
+
+def confirm_notices(results: list[Assessment], accepted_before: Collection[tuple[str, date]]) -> list[Assessment]:
+    """Re-check "same as" notices in receipt order once the data-quality checks have run: a notice whose previous
+    month was only a report of this run that the checks then quarantined is quarantined in turn."""
+    accepted = set(accepted_before)
+    confirmed = []
+    for assessment in results:
+        submission = assessment.submission
+        if submission is not None and submission.kind == SubmissionKind.SAME_AS_NOTICE:
+            same_as = submission.same_as_period
+            if same_as is not None and (submission.unit_code, same_as) not in accepted:
+                state, vi, en = explain(
+                    "notice_without_previous",
+                    unit=submission.unit_code,
+                    same_as=format_period(same_as),
+                    period=format_period(submission.period),
+                )
+                decision = Decision(
+                    submission.message_hash, state, "notice_without_previous", vi, en, unit_code=submission.unit_code
+                )
+                decision.period = submission.period
+                assessment = Assessment(decision, None, assessment.report)
+        if assessment.submission is not None:
+            accepted.add((assessment.submission.unit_code, assessment.submission.period))
+        confirmed.append(assessment)
+    return confirmed

@@ -97,3 +97,8 @@ def record_closure(conn: psycopg.Connection, period: date, run_id: str | None) -
         "on conflict (period_month) do nothing",
         (period, run_id),
     )
+
+
+def accepted_pairs(conn: psycopg.Connection) -> set[tuple[str, date]]:
+    """(unit code, period) of every accepted submission in the ledger."""
+    return {(unit, period) for unit, period in conn.execute("select unit_code, period_month from raw.submissions")}

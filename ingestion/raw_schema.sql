@@ -51,3 +51,28 @@ create table if not exists raw.period_closures (
     closed_at        timestamptz not null default now(),
     dag_run_id       text
 );
+
+-- Warnings on values of accepted reports (outliers against the unit's history, jumps, unchanged reports).
+-- They never reject a report nor change its deadline status; indicator_code '*' means the whole report.
+create table if not exists raw.value_warnings (
+    message_hash     text not null references raw.submissions (message_hash),
+    indicator_code   text not null,
+    warning_code     text not null,             -- outlier_zscore, outlier_minmax, jump, same_as_last_month
+    value            numeric,
+    expected_low     numeric,
+    expected_high    numeric,
+    message_vi       text not null,
+    message_en       text not null,
+    created_at       timestamptz not null default now(),
+    primary key (message_hash, indicator_code, warning_code)
+);
+
+-- Replies sent to agencies: one per message (a receipt for an accepted one, a rejection for a quarantined
+-- one), recorded as soon as the SMTP server took it, so a re-run never sends twice.
+create table if not exists raw.replies (
+    message_hash     text primary key references raw.messages (message_hash),
+    reply_kind       text not null check (reply_kind in ('receipt', 'rejection')),
+    recipient        text not null,
+    subject          text not null,
+    sent_at          timestamptz not null default now()
+);

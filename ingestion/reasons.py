@@ -51,6 +51,50 @@ _REASONS = [
         "The attachment {filename} could not be read: {detail}. Resend the form as .doc or .docx.",
     ),
     Reason(
+        "attachment_too_large",
+        MessageState.QUARANTINED,
+        "Tệp đính kèm {filename} quá lớn: {detail}. Hãy gửi lại biểu mẫu .doc/.docx không kèm ảnh hoặc tệp lớn.",
+        "The attachment {filename} is too large: {detail}. Resend the .doc/.docx form without pictures or large files.",
+    ),
+    Reason(
+        "attachment_too_complex",
+        MessageState.QUARANTINED,
+        "Tệp đính kèm {filename} không được mở vì lý do an toàn: {detail}. "
+        "Hãy lưu lại biểu mẫu bằng Word (Save As .docx) và gửi lại.",
+        "The attachment {filename} was not opened for safety: {detail}. Save the form again in Word (.docx) "
+        "and resend it.",
+    ),
+    Reason(
+        "macro_attachment",
+        MessageState.QUARANTINED,
+        "Tệp đính kèm {filename} có chứa macro nên không được mở: {detail}. "
+        "Hãy lưu biểu mẫu dạng .docx (Word Document, không macro) và gửi lại.",
+        "The attachment {filename} contains macros and was not opened: {detail}. Save the form as .docx "
+        "(Word Document, no macros) and resend it.",
+    ),
+    Reason(
+        "encrypted_attachment",
+        MessageState.QUARANTINED,
+        "Tệp đính kèm {filename} được đặt mật khẩu: {detail}. Hãy bỏ mật khẩu của tệp và gửi lại.",
+        "The attachment {filename} is password-protected: {detail}. Remove the password and resend it.",
+    ),
+    Reason(
+        "ambiguous",
+        MessageState.QUARANTINED,
+        "Thư vừa có tệp báo cáo {filename} vừa có nội dung báo 'giống tháng {same_as}', không rõ đơn vị muốn gửi "
+        "gì. Hãy gửi lại chỉ báo cáo, hoặc chỉ thông báo.",
+        "The message has both the report {filename} and a 'same as {same_as}' notice; it is unclear which is "
+        "meant. Resend either the report or the notice.",
+    ),
+    Reason(
+        "sender_not_authenticated",
+        MessageState.QUARANTINED,
+        "Không xác thực được thư gửi từ {sender} (DKIM/DMARC không đạt: {detail}). "
+        "Hãy gửi lại từ hệ thống thư chính thức của cơ quan, hoặc liên hệ quản trị thư của cơ quan.",
+        "The message from {sender} could not be authenticated (DKIM/DMARC did not pass: {detail}). Resend it "
+        "from the agency's official mail system or ask its mail administrator.",
+    ),
+    Reason(
         "unit_mismatch",
         MessageState.QUARANTINED,
         "Biểu mẫu ghi mã đơn vị {form_unit} nhưng thư được gửi từ {unit}. Hãy kiểm tra mục 'Mã đơn vị'.",
@@ -81,6 +125,14 @@ _REASONS = [
         MessageState.QUARANTINED,
         "Tháng {period} là kỳ báo cáo đầu tiên nên chưa thể báo 'giống tháng trước'. Hãy gửi báo cáo đầy đủ.",
         "{period} is the first reporting period, so a 'same as' notice is not possible. Send the full form.",
+    ),
+    Reason(
+        "notice_without_previous",
+        MessageState.QUARANTINED,
+        "Thông báo 'giống tháng {same_as}' không được chấp nhận vì chưa có báo cáo hợp lệ tháng {same_as} của "
+        "{unit}. Hãy gửi báo cáo đầy đủ tháng {period}.",
+        "The notice 'same as {same_as}' cannot be accepted: there is no accepted {same_as} report of {unit}. "
+        "Send the full {period} form.",
     ),
     Reason(
         "notice_wrong_period",

@@ -213,6 +213,7 @@ class Context:
     rng: random.Random
     forms: dict[tuple[str, date], bytes] = field(default_factory=dict)
     docs: dict[str, bytes] = field(default_factory=dict)
+    previous_accepted: frozenset[str] = frozenset()  # units with the previous month accepted before this month
 
     @property
     def label(self) -> str:
@@ -261,6 +262,7 @@ def generate_mailbox(
         with_doc=with_doc,
         rng=random.Random(f"{seed}:{format_period(period)}:plan"),
     )
+    ctx.previous_accepted = _accepted_before_month(ctx, add_months(period, -1), units, registry)
     selected = select_units(registry, period, units, seed)
     plans = plan_period(ctx, selected, registry)
     rendered = render_all(ctx, plans)
@@ -276,6 +278,27 @@ def generate_mailbox(
     _write_csv(truth.ground_truth_path, GROUND_TRUTH_FIELDS, [astuple(u) for u in truth.units])
     _write_csv(truth.messages_path, MESSAGE_FIELDS, [astuple(m) for m in truth.messages])
     return truth
+
+
+def _accepted_before_month(ctx: Context, previous: date, units: int | None, registry: Registry) -> frozenset[str]:
+    """Units whose ``previous`` month the same generator (same seed and sample size) has accepted before the
+    month after it begins: only they may send a "same as" notice (the intake needs that month in its ledger)."""
+    if previous < FIRST_PERIOD:
+        return frozenset()
+    earlier = Context(
+        period=previous,
+        seed=ctx.seed,
+        mx_host=ctx.mx_host,
+        ministry_address=ctx.ministry_address,
+        deadline=ctx.deadline,
+        catalogue=ctx.catalogue,
+        with_doc=ctx.with_doc,
+        rng=random.Random(f"{ctx.seed}:{format_period(previous)}:plan"),
+    )
+    earlier.previous_accepted = _accepted_before_month(earlier, add_months(previous, -1), units, registry)
+    plans = plan_period(earlier, select_units(registry, previous, units, ctx.seed), registry)
+    month_start = datetime.combine(add_months(previous, 1), datetime.min.time(), ZoneInfo(ctx.deadline.timezone))
+    return frozenset(p.profile.unit.unit_code for p in plans if p.counts_for_unit and p.received_at < month_start)
 
 
 def read_ground_truth(path: Path | str) -> list[dict[str, str]]:
@@ -337,8 +360,9 @@ def _notices_allowed(ctx: Context) -> bool:
 
 
 def _may_send_notice(ctx: Context, unit: ReportingUnit) -> bool:
-    """A "same as" notice needs a previous period: never in 2009-06, never in a unit's first period."""
-    return _notices_allowed(ctx) and unit.valid_from < ctx.period
+    """A "same as" notice needs the previous month accepted: never in 2009-06, never in a unit's first period,
+    never after a month the unit missed or sent only late."""
+    return _notices_allowed(ctx) and unit.valid_from < ctx.period and unit.unit_code in ctx.previous_accepted
 
 
 def _regular_roles(ctx: Context, units: Sequence[ReportingUnit], size: int, specials: Sequence[Story]) -> list[Story]:

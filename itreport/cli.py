@@ -233,6 +233,7 @@ def demo(
 
 
 def print_summary(settings: Settings, period: date, smtp_url: str, seconds: float) -> None:
+    from expectations.project import data_docs_index
     from itreport.cycle import compliance
 
     result = compliance(settings, period)
@@ -262,6 +263,7 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
     console.print(f"Alert emails: {settings.outbox_dir if not settings.smtp_url else smtp_url}")
     console.print("Loaded data: schema raw (ledger, submissions), marts.fct_reporting_compliance")
     console.print(f"Raw messages archived under: {settings.archive_dir}")
+    console.print(f"Data quality (GX Data Docs): {data_docs_index(settings.home)}")
     console.print('Open the warehouse:  .venv/bin/itreport db psql   (or: psql "$(.venv/bin/itreport db url)")')
     console.print(f"Done in {seconds:.0f} s.")
 

@@ -11,8 +11,8 @@ from datetime import date
 from typing import Protocol
 
 from ingestion.catalogue import Catalogue, default_catalogue
-from ingestion.intake import Assessment, assess, doc_payloads, quarantine_invalid
-from ingestion.load import ensure_raw_schema, known_hashes, load, record_closure
+from ingestion.intake import Assessment, assess, confirm_notices, doc_payloads, quarantine_invalid
+from ingestion.load import accepted_pairs, ensure_raw_schema, known_hashes, load, record_closure
 from ingestion.mail_reader import archive, iter_maildir, message_hash, to_inbound
 from ingestion.models import Decision, InboundMessage, SubmissionKind
 from ingestion.reasons import explain
@@ -64,6 +64,7 @@ def run_intake(
 ) -> IntakeCounts:
     """Read the mailbox: archive every message, decide each new one, check values with GX, load the raw tables."""
     from expectations.validate import validate_submissions
+    from expectations.value_warnings import record_value_warnings
 
     registry = registry or default_registry()
     catalogue = catalogue or default_catalogue()
@@ -85,30 +86,52 @@ def run_intake(
                 (to_inbound(raw, source=source, mx_host=settings.mx_host, delivered_at=delivered_at), path)
             )
         converted = _convert_docs(message for message, _ in new_messages)
+        new_messages.sort(key=lambda item: (item[0].received_at is None, item[0].received_at, item[0].message_hash))
+        accepted_before = accepted_pairs(conn)
+        accepted_now = set(accepted_before)  # "same as" notices need the previous month, also from this run
         results = []
         for message, path in new_messages:
             try:
                 assessment = assess(
-                    message, registry=registry, catalogue=catalogue, deadline=settings.deadline, converted=converted
+                    message,
+                    registry=registry,
+                    catalogue=catalogue,
+                    deadline=settings.deadline,
+                    converted=converted,
+                    accepted=accepted_now,
+                    authserv_id=settings.authserv_id,
+                    mx_host=settings.mx_host,
                 )
             except Exception as error:  # one bad message never stops the others
                 traceback.print_exc()
                 assessment = _processing_error(message.message_hash, error)
+            if assessment.submission is not None:
+                accepted_now.add((assessment.submission.unit_code, assessment.submission.period))
             results.append((message, path, assessment))
             if on_message:
                 on_message()
 
         reports = [a.submission for _, _, a in results if a.submission and a.submission.kind == SubmissionKind.REPORT]
-        problems = validate_submissions(reports, catalogue)
+        problems = validate_submissions(reports, catalogue, home=settings.home)
         checked = []
         for message, path, assessment in results:
             if assessment.submission and assessment.submission.message_hash in problems:
                 unit = registry.get(assessment.submission.unit_code)
-                assessment = quarantine_invalid(assessment, problems[assessment.submission.message_hash], unit)
+                found = problems[assessment.submission.message_hash]
+                assessment = quarantine_invalid(assessment, [p.message_vi for p in found], unit)
+                detail_en = "; ".join(p.message_en for p in found)  # quarantine_invalid words both in Vietnamese
+                assessment.decision.reason_en = explain("invalid_values", detail=detail_en)[2]
             checked.append((message, path, assessment))
+        confirmed = confirm_notices([a for _, _, a in checked], accepted_before)
+        checked = [(message, path, a) for (message, path, _), a in zip(checked, confirmed, strict=True)]
+        for _, _, assessment in checked:
             counts.states[assessment.decision.state.value] += 1
             counts.reasons[assessment.decision.reason_code] += 1
         counts.rows_inserted = load(conn, checked)
+        accepted = [a.submission for _, _, a in checked if a.submission and a.submission.kind == SubmissionKind.REPORT]
+        counts.rows_inserted["value_warnings"] = record_value_warnings(
+            conn, accepted, catalogue, jump_points=settings.jump_points
+        )
         conn.commit()
     return counts
 

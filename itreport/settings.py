@@ -11,6 +11,8 @@
 | ITREPORT_ALERT_TO | lanhdao.cntt@mic.gov.example | comma-separated ministry staff who get compliance alerts |
 | ITREPORT_TIMEZONE | Asia/Ho_Chi_Minh | timezone of the deadline |
 | ITREPORT_DEADLINE_DAY | 22 | reports are due before this day 00:00 |
+| ITREPORT_JUMP_POINTS | 30 | a percent indicator moving more than this many points in a month gets a warning |
+| ITREPORT_AUTHSERV_ID | unset → no check | our ``Authentication-Results`` id: mail must pass DMARC/DKIM there |
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Settings:
     alert_to: tuple[str, ...]
     timezone: str
     deadline_day: int
+    jump_points: float = 30.0
+    authserv_id: str | None = None
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -55,6 +59,8 @@ class Settings:
             ),
             timezone=env.get("ITREPORT_TIMEZONE", DEFAULT_TIMEZONE),
             deadline_day=int(env.get("ITREPORT_DEADLINE_DAY", DEFAULT_DEADLINE_DAY)),
+            jump_points=float(env.get("ITREPORT_JUMP_POINTS", "30")),
+            authserv_id=env.get("ITREPORT_AUTHSERV_ID") or None,
         )
 
     @cached_property

@@ -42,9 +42,11 @@ def _message(
     return msg.as_bytes()
 
 
-def _decide(raw: bytes):
+def _decide(raw: bytes, **options):
     message = to_inbound(raw, source="test", mx_host=MX)
-    return message, assess(message, registry=default_registry(), catalogue=default_catalogue(), deadline=RULE)
+    return message, assess(
+        message, registry=default_registry(), catalogue=default_catalogue(), deadline=RULE, **options
+    )
 
 
 def _form(unit_code: str, period: date, **values: str) -> bytes:
@@ -119,10 +121,32 @@ def test_same_as_notice_is_accepted_for_the_following_month(ha_giang_address):
     raw = _message(
         ha_giang_address, datetime(2009, 7, 15, tzinfo=UTC), body="Báo cáo của UBND tỉnh Hà Giang giống tháng 6"
     )
-    _, result = _decide(raw)
+    _, result = _decide(raw, accepted={(HA_GIANG, date(2009, 6, 1))})
     assert result.decision.state is MessageState.ACCEPTED
     assert result.submission.kind is SubmissionKind.SAME_AS_NOTICE
     assert (result.submission.period, result.submission.same_as_period) == (date(2009, 7, 1), date(2009, 6, 1))
+
+
+def test_same_as_notice_without_the_previous_month_is_quarantined(ha_giang_address):
+    raw = _message(
+        ha_giang_address, datetime(2009, 7, 15, tzinfo=UTC), body="Báo cáo của UBND tỉnh Hà Giang giống tháng 6"
+    )
+    _, result = _decide(raw, accepted={(HA_GIANG, date(2009, 5, 1)), ("P04", date(2009, 6, 1))})
+    assert result.decision.reason_code == "notice_without_previous"
+    assert result.decision.period == date(2009, 7, 1)
+    assert "2009-06" in result.decision.reason_vi and "2009-06" in result.decision.reason_en
+
+
+def test_report_with_notice_text_is_ambiguous(ha_giang_address):
+    raw = _message(
+        ha_giang_address,
+        datetime(2009, 7, 15, tzinfo=UTC),
+        body="Báo cáo của UBND tỉnh Hà Giang giống tháng 6",
+        attachment=_form(HA_GIANG, date(2009, 7, 1)),
+    )
+    _, result = _decide(raw, accepted={(HA_GIANG, date(2009, 6, 1))})
+    assert result.decision.state is MessageState.QUARANTINED
+    assert result.decision.reason_code == "ambiguous"
 
 
 def test_same_as_notice_in_the_first_period_is_quarantined(ha_giang_address):

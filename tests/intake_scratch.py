@@ -1,0 +1,30 @@
+"""Helpers for intake tests that need a warehouse of their own (a scratch database on the session's server)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+
+def scratch_settings(settings, home: Path, database: str):
+    """Settings for a throw-away database on the session's embedded server, and a home of its own."""
+    import psycopg
+
+    from itreport import warehouse
+
+    warehouse.warehouse_url(settings)  # starts the embedded server
+    server = warehouse._embedded_server(settings)
+    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
+        admin.execute(f"drop database if exists {database} with (force)")
+        admin.execute(f"create database {database}")
+    return dataclasses.replace(
+        settings, home=home, warehouse_url=server.get_uri(database), maildir=home / "mail" / "inbox"
+    )
+
+
+class RecordingSender:
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def send_email_smtp(self, **message) -> None:
+        self.sent.append(message)

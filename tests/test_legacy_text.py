@@ -1,0 +1,132 @@
+"""TCVN3 and VNI text (the fonts agencies typed in before Unicode) becomes Unicode NFC, also inside a form."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from datetime import date
+
+import pytest
+
+from ingestion.legacy_text import (
+    TCVN3_TABLE,
+    VNI_TABLE,
+    LegacyEncoding,
+    legacy_encoding,
+    tcvn3_to_unicode,
+    to_unicode,
+    vni_to_unicode,
+)
+
+VIETNAMESE_LETTERS = "aáàảãạăắằẳẵặâấầẩẫậeéèẻẽẹêếềểễệiíìỉĩịoóòỏõọôốồổỗộơớờởỡợuúùủũụưứừửữựyýỳỷỹỵđ"
+
+
+@pytest.mark.parametrize(
+    ("tcvn3", "unicode"),
+    [
+        ("B¶o Th¾ng", "Bảo Thắng"),
+        ("M\xadêng Kh\xad¬ng", "Mường Khương"),
+        ("B¸t X¸t", "Bát Xát"),
+        ("Uû ban nh©n d©n tØnh Hµ Giang", "Uỷ ban nhân dân tỉnh Hà Giang"),
+        ("Sè l\xadîng m¸y tÝnh", "Số lượng máy tính"),
+        ("§¬n vÞ b¸o c¸o", "Đơn vị báo cáo"),
+        ("Kú b¸o c¸o", "Kỳ báo cáo"),
+        ("Ng\xadêi b¸o c¸o", "Người báo cáo"),
+    ],
+)
+def test_tcvn3_words(tcvn3, unicode):
+    assert tcvn3_to_unicode(tcvn3) == unicode
+
+
+def test_tcvn3_capitals_font_shows_lowercase_codes_as_capitals():
+    assert to_unicode("b¸o c¸o th¸ng", LegacyEncoding.TCVN3_CAPS) == "BÁO CÁO THÁNG"
+
+
+@pytest.mark.parametrize(
+    ("vni", "unicode"),
+    [
+        ("Xin chaøo caùc baïn", "Xin chào các bạn"),
+        ("Vieät Nam", "Việt Nam"),
+        ("Haø Noäi", "Hà Nội"),
+        ("Thaønh phoá Hoà Chí Minh", "Thành phố Hồ Chí Minh"),
+        ("TÆNH HAØ GIANG", "TỈNH HÀ GIANG"),
+        ("Ñoàng Nai, Ñaék Laék", "Đồng Nai, Đắk Lắk"),
+        ("Khöông, ngöôøi, lôïi", "Khương, người, lợi"),
+        ("Kyø baùo caùo", "Kỳ báo cáo"),
+        ("Quaûng Trò", "Quảng Trị"),
+    ],
+)
+def test_vni_words(vni, unicode):
+    assert vni_to_unicode(vni) == unicode
+
+
+def test_every_vietnamese_letter_has_one_code_in_each_table():
+    for table in (TCVN3_TABLE, VNI_TABLE):
+        targets = set(table.values())
+        for letter in VIETNAMESE_LETTERS:
+            if not letter.isascii():
+                assert letter in targets, (letter, "missing")
+                assert letter.upper() in targets or table is TCVN3_TABLE, (letter.upper(), "missing")
+    assert all(unicodedata.is_normalized("NFC", text) for text in VNI_TABLE.values())
+    assert len(VNI_TABLE) == 2 * 67
+
+
+@pytest.mark.parametrize(
+    ("font", "expected"),
+    [
+        (".VnTime", LegacyEncoding.TCVN3),
+        (".VnArial", LegacyEncoding.TCVN3),
+        (".VnTimeH", LegacyEncoding.TCVN3_CAPS),
+        ("VNI-Times", LegacyEncoding.VNI),
+        ("Times New Roman", None),
+        (None, None),
+    ],
+)
+def test_font_names(font, expected):
+    assert legacy_encoding(font) == expected
+
+
+def _encode_tcvn3(text: str) -> str:
+    """Unicode → TCVN3 as Word shows it with a .VnTime font (the codes read as Windows-1252)."""
+    reverse: dict[str, str] = {}
+    for shown, letter in TCVN3_TABLE.items():
+        if ord(shown) >= 0xA0 or ord(shown) > 0xFF:  # the Windows-1252 character, never a control code
+            reverse.setdefault(letter, shown)
+    return "".join(reverse.get(c, c) for c in unicodedata.normalize("NFC", text))
+
+
+def test_a_form_typed_in_tcvn3_parses_like_the_unicode_one():
+    import docx
+
+    from ingestion.catalogue import default_catalogue
+    from ingestion.docx_reader import parse_report
+    from ingestion.form import build_form
+    from ingestion.registry import default_registry
+
+    catalogue = default_catalogue()
+    unit = default_registry().get("P02")
+    values = {i.indicator_code: "Có" if i.value_type == "yes_no" else "12" for i in catalogue.indicators}
+    original = build_form(unit, date(2009, 6, 1), values)
+    document = docx.Document(io.BytesIO(original))
+    paragraphs = list(document.paragraphs)
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                paragraphs.extend(cell.paragraphs)
+    encoded = 0
+    for paragraph in paragraphs:
+        for run in paragraph.runs:
+            if run.text and not run.text.isascii():
+                run.text = _encode_tcvn3(run.text)
+                encoded += 1
+            run.font.name = ".VnTime"
+    assert encoded > 10
+    out = io.BytesIO()
+    document.save(out)
+    legacy = out.getvalue()
+    assert "Hà Giang".encode() not in legacy  # really stored as TCVN3
+    expected, parsed = parse_report(original, catalogue=catalogue), parse_report(legacy, catalogue=catalogue)
+    assert parsed.unit_name == expected.unit_name and "Hà Giang" in parsed.unit_name
+    assert parsed.period == expected.period and parsed.unit_code == "P02"
+    assert {c: v.value_text for c, v in parsed.values.items()} == {c: v.value_text for c, v in expected.values.items()}
+    assert parsed.problems == expected.problems
