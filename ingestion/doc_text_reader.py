@@ -4,14 +4,23 @@ antiword prints a table row as ``|cell |cell |`` with every cell padded to its c
 too long for its column continues on the next line(s) with the other cells blank. Lines are joined back
 into rows and handed to the same layout reader as a .docx (``docx_reader.report_from_layout``), so labels,
 indicator codes, "Giá trị" columns and sections are found by the same rules.
+
+antiword's text has no font names, so a form typed in TCVN3 is recognised by character statistics
+(``legacy_text.guess_text_encoding``) and converted to Unicode before the layout is read.
 """
 
 from __future__ import annotations
 
+import re
+
 from ingestion.catalogue import Catalogue
 from ingestion.docx_reader import LayoutCell, report_from_layout
+from ingestion.legacy_text import LegacyEncoding, guess_text_encoding, tcvn3_words_to_unicode
 from ingestion.models import ParsedReport
 from ingestion.values import nfc
+
+# ơ with any tone before c, ng or u at the end of a syllable: never a Vietnamese rime, while ươc, ương, ươu are.
+_LOST_U_HORN = re.compile(r"(?<![ưƯ])(?=[ơờớởỡợ](?:c|ng|u)\b)")
 
 
 def _split_row(line: str) -> list[str]:
@@ -56,7 +65,18 @@ def text_layout(text: str) -> tuple[list[str | None], list[list[list[LayoutCell]
     return blocks, tables
 
 
+def legacy_to_unicode(text: str) -> str:
+    """antiword's text of a form typed in TCVN3, in Unicode; other text unchanged.
+
+    antiword drops U+00AD (a soft hyphen in Windows-1252, TCVN3's ư). It is put back where the rime shows it
+    (được, trước, vướng, rượu); where the word without it is Vietnamese too (người → ngời, chưa → cha), it stays
+    lost. Values are digits, Có/Không and addresses, which have no ư."""
+    if guess_text_encoding(text) is not LegacyEncoding.TCVN3:
+        return text
+    return _LOST_U_HORN.sub("ư", tcvn3_words_to_unicode(text))
+
+
 def parse_doc_text(text: str, *, catalogue: Catalogue | None = None) -> ParsedReport:
     """What a form says, from ``doc_convert.doc_text_with_antiword`` output."""
-    blocks, tables = text_layout(text)
+    blocks, tables = text_layout(legacy_to_unicode(text))
     return report_from_layout(blocks, tables, catalogue=catalogue)

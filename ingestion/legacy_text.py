@@ -8,10 +8,14 @@ Word keeps such text as the characters the 8-bit codes stand for in Windows-1252
 "¸", 0x80 as "€"); bytes that Windows-1252 leaves undefined come through as the same-numbered Latin-1 control
 characters. Both forms are accepted. The TCVN3 table is glibc's ``TCVN5712-1`` (checked byte by byte with
 ``iconv``); the VNI table is built from the VNI marks below and checked against known VNI words in the tests.
+
+Text that lost its font names (antiword's output of a .doc) is recognised as TCVN3 by character statistics:
+:func:`guess_text_encoding`.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from enum import StrEnum
 
@@ -138,3 +142,29 @@ def to_unicode(text: str, encoding: LegacyEncoding | None) -> str:
     if encoding in (LegacyEncoding.TCVN3, LegacyEncoding.TCVN3_CAPS):
         return tcvn3_to_unicode(text, capitals=encoding is LegacyEncoding.TCVN3_CAPS)
     return unicodedata.normalize("NFC", text)
+
+
+# TCVN3 shows its commonest letters as the Windows-1252 signs 0xA1-0xBF (¸ µ ¶ ¹ = á à ả ạ, © ª « ¬ = â ê ô ơ,
+# ® = đ …), which Vietnamese written in Unicode hardly uses; and Unicode Vietnamese is full of letters TCVN3
+# cannot show as Windows-1252 (ă đ ơ ư, ạ ế ữ …).
+_TCVN3_SIGNS = frozenset(chr(code) for code in range(0xA1, 0xC0))
+_UNICODE_ONLY_LETTERS = frozenset("ĂăĐđĨĩŨũƠơƯư" + "".join(chr(code) for code in range(0x1EA0, 0x1EFA)))
+_WORD = re.compile(r"\S+")
+
+
+def guess_text_encoding(text: str) -> LegacyEncoding | None:
+    """TCVN3 when ``text`` has at least 3 TCVN3 signs and more of them than Unicode-only Vietnamese letters."""
+    signs = sum(c in _TCVN3_SIGNS for c in text)
+    letters = sum(c in _UNICODE_ONLY_LETTERS for c in text)
+    return LegacyEncoding.TCVN3 if signs >= 3 and signs > letters else None
+
+
+def tcvn3_words_to_unicode(text: str) -> str:
+    """TCVN3 text to Unicode NFC word by word, leaving words with a Unicode-only letter as they are (a form
+    typed in TCVN3 may keep a few headings in Unicode). Spaces are kept, so padded columns stay aligned."""
+
+    def convert(match: re.Match[str]) -> str:
+        word = match[0]
+        return word if any(c in _UNICODE_ONLY_LETTERS for c in word) else tcvn3_to_unicode(word)
+
+    return _WORD.sub(convert, text)

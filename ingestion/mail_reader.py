@@ -1,4 +1,7 @@
-"""Reading received messages: the Maildir source, the archive, and the headers our server wrote."""
+"""Reading received messages: the Maildir source, the archive, and the headers our server wrote.
+
+A mail source (this Maildir, or ``imap_source.ImapSource``) hands over :class:`FetchedMessage` records from
+``fetch(conn)`` and stores how far it read with ``mark_read(conn)`` in the transaction that records them."""
 
 from __future__ import annotations
 
@@ -12,8 +15,12 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-from ingestion.models import InboundMessage
+from ingestion.models import FetchedMessage, InboundMessage
+
+if TYPE_CHECKING:
+    import psycopg
 
 _BY_HOST = re.compile(r"\bby\s+([^\s;()]+)", re.IGNORECASE)
 
@@ -23,6 +30,38 @@ def iter_maildir(path: Path) -> Iterator[tuple[str, bytes, float]]:
     files = [f for sub in ("new", "cur") if (path / sub).is_dir() for f in (path / sub).iterdir()]
     for file in sorted((f for f in files if f.is_file() and not f.name.startswith(".")), key=lambda f: f.name):
         yield file.name, file.read_bytes(), file.stat().st_mtime
+
+
+class MailSource(Protocol):
+    name: str  # as in raw.messages.source
+    notes: list[str]  # what an operator should know about this read
+
+    def __enter__(self) -> MailSource: ...
+    def __exit__(self, *exc_info: object) -> None: ...
+    def fetch(self, conn: psycopg.Connection) -> Iterator[FetchedMessage]: ...
+    def mark_read(self, conn: psycopg.Connection) -> None: ...
+
+
+class MaildirSource:
+    """Every message of a Maildir, each run: the files stay where they are, the ledger knows what was read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = f"maildir:{path}"
+        self.notes: list[str] = []
+
+    def __enter__(self) -> MaildirSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def fetch(self, conn: psycopg.Connection) -> Iterator[FetchedMessage]:
+        for _name, raw, delivered_at in iter_maildir(self.path):
+            yield FetchedMessage(raw=raw, source=self.name, delivered_at=delivered_at)
+
+    def mark_read(self, conn: psycopg.Connection) -> None:
+        return None
 
 
 def message_hash(raw: bytes) -> str:
@@ -39,6 +78,16 @@ def archive(raw: bytes, archive_dir: Path) -> Path:
         tmp.write_bytes(raw)
         tmp.replace(target)
     return target
+
+
+def fetched_to_inbound(fetched: FetchedMessage, mx_host: str) -> InboundMessage:
+    return to_inbound(
+        fetched.raw,
+        source=fetched.source,
+        mx_host=mx_host,
+        delivered_at=fetched.delivered_at,
+        received_at=fetched.received_at,
+    )
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
@@ -72,10 +121,18 @@ def parse_headers(raw: bytes) -> EmailMessage:
     return email.parser.BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)  # type: ignore[return-value]
 
 
-def to_inbound(raw: bytes, *, source: str, mx_host: str, delivered_at: float | None = None) -> InboundMessage:
-    """Headers that matter; receipt time from our ``Received:`` header, else the Maildir delivery time."""
+def to_inbound(
+    raw: bytes,
+    *,
+    source: str,
+    mx_host: str,
+    delivered_at: float | None = None,
+    received_at: datetime | None = None,
+) -> InboundMessage:
+    """Headers that matter; the receipt time is ``received_at`` when the source knows it (IMAP INTERNALDATE),
+    else our ``Received:`` header, else the Maildir delivery time. The sender's ``Date:`` is kept, never used."""
     msg = parse_headers(raw)
-    received = receipt_time(msg, mx_host)
+    received = received_at.astimezone(UTC) if received_at is not None else receipt_time(msg, mx_host)
     if received is None and delivered_at is not None:
         received = datetime.fromtimestamp(delivered_at, UTC)
     sender = parseaddr(str(msg.get("From", "")))[1].strip().lower() or None

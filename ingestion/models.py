@@ -49,6 +49,16 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class FetchedMessage:
+    """Raw bytes as a mail source hands them over, with the receipt time the source itself knows."""
+
+    raw: bytes
+    source: str  # maildir:<path> or imap:<host>/<folder>
+    received_at: datetime | None = None  # the server's receipt time (IMAP INTERNALDATE); wins over any header
+    delivered_at: float | None = None  # Maildir delivery (file mtime): used when no Received: of ours says
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """A received message: its raw bytes' hash, where they are archived, and the headers that matter."""
 

@@ -76,3 +76,14 @@ create table if not exists raw.replies (
     subject          text not null,
     sent_at          timestamptz not null default now()
 );
+
+-- How far each IMAP folder has been read: its UIDVALIDITY and the highest UID archived and recorded. Written in
+-- the transaction that records the messages; another UIDVALIDITY means the folder is read again from UID 1.
+create table if not exists raw.imap_state (
+    account          text not null,             -- user@host:port
+    folder           text not null,
+    uidvalidity      bigint not null,
+    last_uid         bigint not null,
+    updated_at       timestamptz not null default now(),
+    primary key (account, folder)
+);

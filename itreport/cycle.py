@@ -11,9 +11,10 @@ from datetime import date
 from typing import Protocol
 
 from ingestion.catalogue import Catalogue, default_catalogue
+from ingestion.imap_source import ImapSource
 from ingestion.intake import Assessment, assess, confirm_notices, doc_payloads, quarantine_invalid
 from ingestion.load import accepted_pairs, ensure_raw_schema, known_hashes, load, record_closure
-from ingestion.mail_reader import archive, iter_maildir, message_hash, to_inbound
+from ingestion.mail_reader import MaildirSource, MailSource, archive, fetched_to_inbound, message_hash
 from ingestion.models import Decision, InboundMessage, SubmissionKind
 from ingestion.reasons import explain
 from ingestion.registry import Registry, default_registry
@@ -30,9 +31,13 @@ class IntakeCounts:
     states: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
     rows_inserted: dict[str, int] = field(default_factory=dict)
+    source: str = ""
+    notes: list[str] = field(default_factory=list)  # what the source reported, e.g. a UIDVALIDITY change
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "source": self.source,
+            "notes": self.notes,
             "seen": self.seen,
             "already_processed": self.already_processed,
             "states": dict(self.states),
@@ -55,6 +60,11 @@ def _processing_error(digest: str, error: Exception) -> Assessment:
     return Assessment(Decision(digest, state, "processing_error", vi, en))
 
 
+def mail_source(settings: Settings) -> MailSource:
+    """The IMAP folder when ITREPORT_IMAP_HOST is set, else the Maildir."""
+    return ImapSource(settings.imap) if settings.imap else MaildirSource(settings.maildir)
+
+
 def run_intake(
     settings: Settings,
     *,
@@ -62,29 +72,28 @@ def run_intake(
     catalogue: Catalogue | None = None,
     on_message: Callable[[], None] | None = None,
 ) -> IntakeCounts:
-    """Read the mailbox: archive every message, decide each new one, check values with GX, load the raw tables."""
+    """Read the mailbox: archive every message, decide each new one, check values with GX, load the raw tables.
+    A mailbox that cannot be read raises (``ImapError``): the task fails rather than read nothing."""
     from expectations.validate import validate_submissions
     from expectations.value_warnings import record_value_warnings
 
     registry = registry or default_registry()
     catalogue = catalogue or default_catalogue()
     counts = IntakeCounts()
-    with warehouse.connect(settings) as conn:
+    with warehouse.connect(settings) as conn, mail_source(settings) as source:
         ensure_raw_schema(conn)
         known = known_hashes(conn)
         new_messages = []
-        for _name, raw, delivered_at in iter_maildir(settings.maildir):
+        for fetched in source.fetch(conn):
             counts.seen += 1
-            path = archive(raw, settings.archive_dir)
-            digest = message_hash(raw)
+            path = archive(fetched.raw, settings.archive_dir)
+            digest = message_hash(fetched.raw)
             if digest in known:
                 counts.already_processed += 1
                 continue
             known.add(digest)
-            source = f"maildir:{settings.maildir}"
-            new_messages.append(
-                (to_inbound(raw, source=source, mx_host=settings.mx_host, delivered_at=delivered_at), path)
-            )
+            new_messages.append((fetched_to_inbound(fetched, settings.mx_host), path))
+        counts.source, counts.notes = source.name, list(source.notes)
         converted = _convert_docs(message for message, _ in new_messages)
         new_messages.sort(key=lambda item: (item[0].received_at is None, item[0].received_at, item[0].message_hash))
         accepted_before = accepted_pairs(conn)
@@ -132,6 +141,7 @@ def run_intake(
         counts.rows_inserted["value_warnings"] = record_value_warnings(
             conn, accepted, catalogue, jump_points=settings.jump_points
         )
+        source.mark_read(conn)
         conn.commit()
     return counts
 
@@ -173,14 +183,17 @@ class EmailSender(Protocol):
 def send_compliance_alert(settings: Settings, period: date, sender: EmailSender) -> dict[str, object]:
     """Compose the alert for ``period`` and send it (Airflow's SmtpHook in the DAG); returns what was sent."""
     alert = compliance_alert(settings, period)
-    attachment = settings.home / "alerts" / alert.csv_name
-    attachment.parent.mkdir(parents=True, exist_ok=True)
-    attachment.write_text(alert.csv_text, encoding="utf-8")
+    files = []
+    for name, text in alert.attachments:  # the compliance CSV, then the value warnings CSV
+        path = settings.home / "alerts" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        files.append(str(path))
     sender.send_email_smtp(
         to=list(settings.alert_to),
         subject=alert.subject,
         html_content=alert.html,
         from_email=settings.ministry_address,
-        files=[str(attachment)],
+        files=files,
     )
-    return {"subject": alert.subject, "to": list(settings.alert_to), "attachment": str(attachment)}
+    return {"subject": alert.subject, "to": list(settings.alert_to), "attachments": files}

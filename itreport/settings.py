@@ -4,7 +4,13 @@
 |---|---|---|
 | ITREPORT_HOME | ``<repo>/.local`` | the one git-ignored folder for runtime state |
 | ITREPORT_WAREHOUSE_URL | unset → embedded PostgreSQL | ``postgresql://user:pass@host:port/db`` |
-| ITREPORT_MAILDIR | ITREPORT_HOME/mail/inbox | the Maildir that agencies' messages arrive in |
+| ITREPORT_MAILDIR | ITREPORT_HOME/mail/inbox | the Maildir that agencies' messages arrive in (when no IMAP host) |
+| ITREPORT_IMAP_HOST | unset → read the Maildir | the reporting mailbox's IMAP server: when set, intake reads it |
+| ITREPORT_IMAP_PORT | 993 (143 when ITREPORT_IMAP_SSL is false) | its port |
+| ITREPORT_IMAP_USER | ITREPORT_MINISTRY_ADDRESS | the login |
+| ITREPORT_IMAP_PASSWORD | empty | the password |
+| ITREPORT_IMAP_FOLDER | INBOX | the folder agencies' messages arrive in (read-only: nothing is flagged or deleted) |
+| ITREPORT_IMAP_SSL | true | IMAP over TLS (``false``: plain IMAP, for a server on loopback) |
 | ITREPORT_MX_HOST | mx.baocao-cntt.gov.example | our mail server's name in the ``Received:`` headers it writes |
 | ITREPORT_MINISTRY_ADDRESS | baocao.cntt@mic.gov.example | the reporting mailbox; sender of receipts |
 | ITREPORT_SMTP_URL | unset → local sink writing ITREPORT_HOME/outbox/*.eml | ``smtp://u:p@host:port``, ``smtps://`` |
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from ingestion.imap_source import ImapAccount
 from ingestion.periods import DEFAULT_DEADLINE_DAY, DEFAULT_TIMEZONE, DeadlineRule
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,17 +49,19 @@ class Settings:
     deadline_day: int
     jump_points: float = 30.0
     authserv_id: str | None = None
+    imap: ImapAccount | None = None  # None: intake reads the Maildir
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         home = Path(env.get("ITREPORT_HOME") or REPO_ROOT / ".local").resolve()
+        ministry_address = env.get("ITREPORT_MINISTRY_ADDRESS", "baocao.cntt@mic.gov.example")
         return cls(
             home=home,
             warehouse_url=env.get("ITREPORT_WAREHOUSE_URL") or None,
             maildir=Path(env.get("ITREPORT_MAILDIR") or home / "mail" / "inbox"),
             mx_host=env.get("ITREPORT_MX_HOST", "mx.baocao-cntt.gov.example"),
-            ministry_address=env.get("ITREPORT_MINISTRY_ADDRESS", "baocao.cntt@mic.gov.example"),
+            ministry_address=ministry_address,
             smtp_url=env.get("ITREPORT_SMTP_URL") or None,
             alert_to=tuple(
                 a.strip() for a in env.get("ITREPORT_ALERT_TO", "lanhdao.cntt@mic.gov.example").split(",") if a.strip()
@@ -61,6 +70,7 @@ class Settings:
             deadline_day=int(env.get("ITREPORT_DEADLINE_DAY", DEFAULT_DEADLINE_DAY)),
             jump_points=float(env.get("ITREPORT_JUMP_POINTS", "30")),
             authserv_id=env.get("ITREPORT_AUTHSERV_ID") or None,
+            imap=_imap_account(env, ministry_address),
         )
 
     @cached_property
@@ -93,6 +103,30 @@ class Settings:
 
     def dbt_vars(self) -> dict[str, object]:
         return {"deadline_day": self.deadline_day, "timezone": self.timezone}
+
+
+def _imap_account(env: os._Environ[str] | dict[str, str], ministry_address: str) -> ImapAccount | None:
+    host = (env.get("ITREPORT_IMAP_HOST") or "").strip()
+    if not host:
+        return None
+    ssl = _flag(env.get("ITREPORT_IMAP_SSL", "true"), "ITREPORT_IMAP_SSL")
+    return ImapAccount(
+        host=host,
+        port=int(env.get("ITREPORT_IMAP_PORT") or (993 if ssl else 143)),
+        user=env.get("ITREPORT_IMAP_USER") or ministry_address,
+        password=env.get("ITREPORT_IMAP_PASSWORD", ""),
+        folder=env.get("ITREPORT_IMAP_FOLDER") or "INBOX",
+        ssl=ssl,
+    )
+
+
+def _flag(value: str, name: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
 def get_settings() -> Settings:

@@ -18,7 +18,7 @@ os.environ["AIRFLOW_HOME"] = str(TEST_HOME / "airflow")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "false"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
-for variable in ("ITREPORT_WAREHOUSE_URL", "ITREPORT_MAILDIR", "ITREPORT_SMTP_URL"):
+for variable in ("ITREPORT_WAREHOUSE_URL", "ITREPORT_MAILDIR", "ITREPORT_IMAP_HOST", "ITREPORT_SMTP_URL"):
     os.environ.pop(variable, None)
 
 

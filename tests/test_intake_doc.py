@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 
 from ingestion.catalogue import default_catalogue
-from ingestion.doc_text_reader import parse_doc_text, text_layout
+from ingestion.doc_text_reader import legacy_to_unicode, parse_doc_text, text_layout
 from ingestion.intake import assess
 from ingestion.mail_reader import to_inbound
 from ingestion.models import MessageState
@@ -98,3 +101,52 @@ def test_antiword_rows_are_joined_back():
     assert report.values["1.2"].value_text == "https://hagiang.gov.example"
     assert report.values["1.4"].value_number == 1234
     assert report.difficulties == "Thiếu kinh phí."
+
+
+CORPUS = Path(__file__).with_name("corpus")
+
+
+def _corpus_module():
+    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_tcvn3_doc_through_antiword_is_recognised_by_its_characters(monkeypatch):
+    """The corpus's .doc typed in .VnTime: antiword's text has no font names, only TCVN3 codes."""
+    import ingestion.doc_convert
+    from ingestion.doc_convert import doc_text_with_antiword
+    from ingestion.legacy_text import LegacyEncoding, guess_text_encoding
+    from ingestion.mail_reader import parse_bytes
+
+    corpus = _corpus_module()
+    raw = (CORPUS / "mail" / "35_tcvn3_doc.eml").read_bytes()
+    (doc,) = [a.get_content() for a in parse_bytes(raw).iter_attachments()]
+    text = doc_text_with_antiword(doc)
+    assert guess_text_encoding(text) is LegacyEncoding.TCVN3
+    assert "Bộ Y tế" not in text and "Bé Y tÕ" in text  # really typed in TCVN3
+    report = parse_doc_text(text, catalogue=default_catalogue())
+    assert (report.unit_code, report.unit_name, report.period) == ("BYT", "Bộ Y tế", date(2009, 7, 1))
+    assert {c: v.value_text for c, v in report.values.items()} == corpus.values_for(24)
+    assert report.problems == []
+    assert report.difficulties == corpus.TCVN3_DIFFICULTIES  # found under "Khó khăn, vướng mắc"
+
+    monkeypatch.setattr(ingestion.doc_convert, "libreoffice_available", lambda: False)
+    monkeypatch.setattr(ingestion.doc_convert, "soffice_binary", lambda: None)
+    message = to_inbound(raw, source="test", mx_host=MX)
+    result = assess(message, registry=default_registry(), catalogue=default_catalogue(), deadline=DeadlineRule())
+    assert result.decision.state is MessageState.ACCEPTED, result.decision.reason_en
+    assert result.submission.values == list(report.values.values())
+
+
+def test_antiword_text_in_unicode_is_left_alone():
+    assert legacy_to_unicode(ANTIWORD_TEXT) == ANTIWORD_TEXT
+
+
+def test_the_tcvn3_u_horn_antiword_drops_comes_back_where_the_rime_shows_it():
+    # TCVN3 "ư" is 0xAD, a soft hyphen in Windows-1252: antiword leaves it out of its text
+    typed = ["®\xadîc", "tr\xadíc", "v\xadíng", "r\xad\xeeu", "Ng\xadêi", "ch\xada"]
+    shown = " ".join(word.replace("\xad", "") for word in typed) + " |M· ®¬n vÞ|Kú b¸o c¸o|"
+    assert legacy_to_unicode(shown).split("|")[0].split() == ["được", "trước", "vướng", "rượu", "Ngời", "cha"]

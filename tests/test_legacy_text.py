@@ -130,3 +130,22 @@ def test_a_form_typed_in_tcvn3_parses_like_the_unicode_one():
     assert parsed.period == expected.period and parsed.unit_code == "P02"
     assert {c: v.value_text for c, v in parsed.values.items()} == {c: v.value_text for c, v in expected.values.items()}
     assert parsed.problems == expected.problems
+
+
+def test_text_without_font_names_is_recognised_as_tcvn3_by_its_characters():
+    from ingestion.legacy_text import guess_text_encoding
+
+    tcvn3 = "|M· ®¬n vÞ |BYT |\n|Kú b¸o c¸o |07/2009 |\nSè liÖu øng dông c«ng nghÖ th«ng tin"
+    assert guess_text_encoding(tcvn3) is LegacyEncoding.TCVN3
+    assert guess_text_encoding(tcvn3_to_unicode(tcvn3)) is None
+    assert guess_text_encoding("Báo cáo tháng 07/2009, nhiệt độ 30°C «tạm» — ½ số đơn vị") is None
+    assert guess_text_encoding("BYT 07/2009 12 34,5") is None
+    # a form typed in TCVN3 may keep a heading in Unicode; the statistics still say TCVN3
+    assert guess_text_encoding("ỨNG DỤNG C«ng nghÖ th«ng tin cña Bé Y tÕ, b¸o c¸o th¸ng") is LegacyEncoding.TCVN3
+
+
+def test_tcvn3_words_convert_and_unicode_words_stay():
+    from ingestion.legacy_text import tcvn3_words_to_unicode
+
+    assert tcvn3_words_to_unicode("ỨNG DỤNG C¤NG NGHŒ TH¤NG TIN") == "ỨNG DỤNG CÔNG NGHỆ THÔNG TIN"
+    assert tcvn3_words_to_unicode("|Kú b¸o c¸o   |07/2009  |") == "|Kỳ báo cáo   |07/2009  |"

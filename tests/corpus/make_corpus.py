@@ -1,15 +1,22 @@
 """Write the intake corpus: real-shaped agency messages (.eml) and ``expected.csv`` (what intake must decide).
 
-    .venv/bin/python tests/corpus/make_corpus.py      # rewrites tests/corpus/mail/*.eml and expected.csv
+    .venv/bin/python tests/corpus/make_corpus.py                 # writes missing messages, rewrites expected.csv
+    .venv/bin/python tests/corpus/make_corpus.py 06_tcvn3_form   # also rewrites the messages named
+    .venv/bin/python tests/corpus/make_corpus.py --all           # rewrites every message
+
+Messages already written are kept unless named: forms, MIME boundaries and LibreOffice output differ on every
+build, so rewriting them all would change every file for nothing.
 
 Every bad input the intake guards against has a message here, next to good reports in the shapes agencies
-send (.docx, .doc, a form typed in TCVN3, a form re-typed by hand and saved by LibreOffice, notices in text and
-HTML). The 50 MB attachment is not committed: ``oversized_message`` builds it at test time. Messages carry the
-``Authentication-Results`` our server (authserv-id ``MX``) would write; the corpus test runs with the check on.
+send (.docx, .doc, a form typed in TCVN3 as .docx and as .doc, a form re-typed by hand and saved by LibreOffice,
+notices in text and HTML). The 50 MB attachment is not committed: ``oversized_message`` builds it at test time.
+Messages carry the ``Authentication-Results`` our server (authserv-id ``MX``) would write; the corpus test runs
+with the check on.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import csv
 import io
@@ -149,7 +156,7 @@ def xxe(docx: bytes) -> bytes:
     return rezip(docx, replace={"word/document.xml": (head + "?>" + doctype + rest).encode("utf-8")})
 
 
-def tcvn3_form(unit: str, period: date) -> bytes:
+def tcvn3_form(unit: str, period: date, seed: int = 21, difficulties: str = "") -> bytes:
     """The form as an agency still typing in .VnTime makes it: TCVN3 codes shown as Windows-1252 characters."""
     import docx
 
@@ -159,7 +166,8 @@ def tcvn3_form(unit: str, period: date) -> bytes:
     for shown, letter in TCVN3_TABLE.items():
         if ord(shown) >= 0xA0:
             reverse.setdefault(letter, shown)
-    document = docx.Document(io.BytesIO(form(unit, period, 21)))
+    filled = build_form(default_registry().get(unit), period, values_for(seed), difficulties=difficulties)
+    document = docx.Document(io.BytesIO(filled))
     paragraphs = list(document.paragraphs)
     for table in document.tables:
         for row in table.rows:
@@ -284,8 +292,8 @@ def cases() -> list[tuple[Case, Callable[[], bytes]]]:
             JULY_DEADLINE - timedelta(seconds=1), attachment=form("BTTTT", JULY))),
         (Case("20_first_late_second", "accepted", "accepted", "BGTVT", JULY), lambda: message("BGTVT", JULY_DEADLINE,
             attachment=form("BGTVT", JULY))),
-        (Case("21_duplicate_a", "accepted", "accepted", "BCA", JULY), lambda: _same_bytes()),
-        (Case("21_duplicate_b", "accepted", "duplicate", "BCA", JULY), lambda: _same_bytes()),
+        (Case("21_duplicate_a", "accepted", "accepted", "BCA", JULY), _same_bytes),
+        (Case("21_duplicate_b", "accepted", "duplicate", "BCA", JULY), _same_bytes),
         (Case("22_message_id_first", "accepted", "accepted", "BQP", JULY), lambda: message("BQP", at(13),
             attachment=form("BQP", JULY, 16), message_id="<same-id@bqp.gov.example>")),
         (Case("23_message_id_again_corrected", "accepted", "accepted", "BQP", JULY, {"5.1": "17"}),
@@ -310,9 +318,13 @@ def cases() -> list[tuple[Case, Callable[[], bytes]]]:
             attachment=ole_with("Macros"), filename="BaoCao.doc", content_type="application/msword")),
         (Case("33_june_report_for_notice", "accepted", "accepted", "BCT", JUNE), lambda: message("BCT",
             at(18, month=6), attachment=form("BCT", JUNE))),
+        (Case("35_tcvn3_doc", "accepted", "accepted", "BYT", JULY, {"5.1": "24", "1.3": "64,5", "1.1": "Có"}),
+            lambda: message("BYT", at(9, 7), attachment=_doc(tcvn3_form("BYT", JULY, 24, TCVN3_DIFFICULTIES)),
+                            filename="BC CNTT thang 7 (VnTime).doc", content_type="application/msword")),
     ]  # fmt: skip
 
 
+TCVN3_DIFFICULTIES = "Thiếu kinh phí nâng cấp máy chủ; mạng nội bộ chậm."
 _CACHE: dict[str, bytes] = {}
 
 
@@ -332,13 +344,26 @@ def _html_notice() -> bytes:
     return message("BCT", at(15), body="Kính gửi Cục,\nBáo cáo của Bộ Công Thương giống tháng 06/2009.", html=True)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write the intake corpus (missing messages and expected.csv).")
+    parser.add_argument("names", nargs="*", help="cases to rewrite, e.g. 06_tcvn3_form")
+    parser.add_argument("--all", action="store_true", help="rewrite every message")
+    args = parser.parse_args(argv)
+    all_cases = cases()
+    unknown = set(args.names) - {case.name for case, _ in all_cases}
+    if unknown:
+        parser.error(f"no such case: {', '.join(sorted(unknown))}")
     MAIL_DIR.mkdir(parents=True, exist_ok=True)
-    for old in MAIL_DIR.glob("*.eml"):
-        old.unlink()
-    rows = []
-    for case, build in cases():
-        (MAIL_DIR / f"{case.name}.eml").write_bytes(build())
+    for stale in set(MAIL_DIR.glob("*.eml")) - {MAIL_DIR / f"{case.name}.eml" for case, _ in all_cases}:
+        stale.unlink()
+    # cases sharing a builder (the duplicate pair) are written together, so their bytes stay equal
+    rebuild = {build for case, build in all_cases if args.all or case.name in args.names}
+    rebuild |= {build for case, build in all_cases if not (MAIL_DIR / f"{case.name}.eml").exists()}
+    rows, written = [], 0
+    for case, build in all_cases:
+        if build in rebuild:
+            (MAIL_DIR / f"{case.name}.eml").write_bytes(build())
+            written += 1
         values = ";".join(f"{code}={text}" for code, text in case.values.items())
         period = f"{case.period:%Y-%m}" if case.period else ""
         rows.append((f"{case.name}.eml", case.state, case.reason, case.unit, period, values))
@@ -346,7 +371,7 @@ def main() -> None:
         writer = csv.writer(handle)
         writer.writerow(FIELDS)
         writer.writerows(rows)
-    print(f"wrote {len(rows)} messages to {MAIL_DIR}")
+    print(f"wrote {written} of {len(rows)} messages to {MAIL_DIR}, and {EXPECTED.name}")
 
 
 if __name__ == "__main__":
