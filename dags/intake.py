@@ -1,15 +1,16 @@
 """intake: read the reporting mailbox during the month — archive, decide, check, load, reply to agencies.
 
 Hourly (Asia/Ho_Chi_Minh) so agencies get their receipt or rejection while they can still fix a report
-before the deadline. Wiring only: the work lives in ``itreport.cycle`` and ``itreport.replies``.
+before the deadline. Wiring only: the work lives in ``itreport.dag_tasks`` and the packages it calls.
 """
 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import dag
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from itreport.dag_tasks import intake, prepare_warehouse, send_replies
 from itreport.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -26,27 +27,6 @@ SETTINGS = Settings.from_env()
     doc_md=__doc__,
 )
 def intake_dag():
-    @task
-    def prepare_warehouse() -> dict[str, str]:
-        from itreport.cycle import prepare_warehouse
-
-        return prepare_warehouse(Settings.from_env())
-
-    @task
-    def intake() -> dict[str, object]:
-        from itreport.cycle import run_intake
-
-        return run_intake(Settings.from_env()).as_dict()
-
-    @task
-    def send_replies() -> dict[str, int]:
-        from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-        from itreport.replies import send_replies
-
-        with SmtpHook(smtp_conn_id="smtp_default") as hook:
-            return send_replies(Settings.from_env(), hook)
-
     prepare_warehouse() >> intake() >> send_replies()
 
 

@@ -13,6 +13,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 from cosmos.config import ProfileConfig
 from cosmos.operators.local import DbtBuildLocalOperator
 
+from itreport.dag_tasks import intake, prepare_warehouse, send_replies
 from itreport.settings import DBT_PROJECT_DIR, Settings
 
 SETTINGS = Settings.from_env()
@@ -46,28 +47,6 @@ def monthly_close():
         if context["params"].get("period"):
             return format_period(parse_period(context["params"]["period"]))
         return format_period(SETTINGS.deadline.period_closing_at(context["data_interval_end"]))
-
-    @task
-    def prepare_warehouse() -> dict[str, str]:
-        from itreport.cycle import prepare_warehouse
-
-        return prepare_warehouse(Settings.from_env())
-
-    @task
-    def intake() -> dict[str, object]:
-        from itreport.cycle import run_intake
-
-        return run_intake(Settings.from_env()).as_dict()
-
-    @task
-    def send_replies() -> dict[str, int]:
-        """Receipts and rejections to agencies for messages not yet answered (each message once)."""
-        from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-        from itreport.replies import send_replies
-
-        with SmtpHook(smtp_conn_id="smtp_default") as hook:
-            return send_replies(Settings.from_env(), hook)
 
     @task
     def close(period: str) -> str:

@@ -1,4 +1,4 @@
-"""The compliance alert to ministry staff: missing and late units for a closed period."""
+"""The monthly alert to ministry staff: missing and late units for a closed period, and its value warnings."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import csv
 import html
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ingestion.periods import DeadlineRule, format_period
-from itreport.compliance import ComplianceRow, PeriodCompliance
+from itreport.compliance import ComplianceRow, PeriodCompliance, WarningRow
+
+# Value warnings listed in the email body; the attached CSV has them all.
+WARNINGS_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,16 @@ class Alert:
     html: str
     csv_name: str
     csv_text: str
+    warnings_csv_name: str = ""
+    warnings_csv_text: str = ""
+
+    @property
+    def attachments(self) -> list[tuple[str, str]]:
+        """(file name, CSV text) of every attachment: compliance first, then the value warnings."""
+        files = [(self.csv_name, self.csv_text)]
+        if self.warnings_csv_name:
+            files.append((self.warnings_csv_name, self.warnings_csv_text))
+        return files
 
 
 def _local(row: ComplianceRow, tz: str) -> str:
@@ -35,12 +49,86 @@ def _table(rows: list[ComplianceRow], tz: str, late: bool) -> str:
     return f"<table border='1' cellpadding='4' cellspacing='0'>{head}{body}</table>"
 
 
+def _number(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def _indicator(code: str) -> str:
+    return "Toàn bộ báo cáo" if code == "*" else code
+
+
+def _warnings_section(warnings: list[WarningRow] | None, csv_name: str) -> str:
+    """The "Cảnh báo số liệu" section: at most WARNINGS_SHOWN rows, the rest counted and left to the CSV."""
+    title = "<h3>Cảnh báo số liệu ({})</h3>"
+    if warnings is None:
+        return (
+            title.format("—") + "<p>Chưa có dữ liệu cảnh báo số liệu (marts.fct_value_warnings chưa được xây dựng).</p>"
+        )
+    if not warnings:
+        return title.format(0) + "<p>Không có cảnh báo số liệu trong kỳ.</p>"
+    head = "<tr><th>Mã</th><th>Đơn vị</th><th>Chỉ tiêu</th><th>Giá trị</th><th>Cảnh báo</th></tr>"
+    body = "".join(
+        f"<tr><td>{html.escape(w.unit_code)}</td><td>{html.escape(w.unit_name)}</td>"
+        f"<td>{html.escape(_indicator(w.indicator_code))}</td><td>{_number(w.value)}</td>"
+        f"<td>{html.escape(w.message_vi)}</td></tr>"
+        for w in warnings[:WARNINGS_SHOWN]
+    )
+    more = len(warnings) - WARNINGS_SHOWN
+    return (
+        title.format(len(warnings))
+        + "<p>Số liệu cần kiểm tra lại trên báo cáo đang có hiệu lực của các đơn vị. Cảnh báo không làm báo cáo "
+        "bị từ chối và không ảnh hưởng đến trạng thái đúng hạn / trễ hạn.</p>"
+        + f"<table border='1' cellpadding='4' cellspacing='0'>{head}{body}</table>"
+        + (f"<p>… và {more} cảnh báo khác (xem tệp đính kèm {html.escape(csv_name)}).</p>" if more > 0 else "")
+    )
+
+
+def _warnings_csv(warnings: list[WarningRow] | None, period: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            "unit_code",
+            "unit_name",
+            "period",
+            "indicator_code",
+            "warning_code",
+            "value",
+            "expected_low",
+            "expected_high",
+            "message_vi",
+            "message_en",
+            "received_at",
+        ]
+    )
+    for w in warnings or []:
+        writer.writerow(
+            [
+                w.unit_code,
+                w.unit_name,
+                period,
+                w.indicator_code,
+                w.warning_code,
+                _number(w.value),
+                _number(w.expected_low),
+                _number(w.expected_high),
+                w.message_vi,
+                w.message_en,
+                w.received_at.isoformat(),
+            ]
+        )
+    return buffer.getvalue()
+
+
 def compose_alert(compliance: PeriodCompliance, deadline: DeadlineRule) -> Alert:
     period = format_period(compliance.period)
     counts = compliance.counts
     missing, late = compliance.with_status("missing"), compliance.with_status("late")
     due = deadline.deadline(compliance.period).astimezone(ZoneInfo(deadline.timezone)).strftime("%H:%M %d/%m/%Y")
     rate = (counts["on_time"] + counts["late"]) / compliance.expected if compliance.expected else 0.0
+    warnings_csv_name = f"canh-bao-so-lieu-{period}.csv"
     body = (
         f"<p>Kỳ báo cáo tháng {period} (hạn: trước {due}).</p>"
         f"<p>Phải báo cáo: <b>{compliance.expected}</b> đơn vị · đúng hạn: <b>{counts['on_time']}</b> · "
@@ -48,7 +136,9 @@ def compose_alert(compliance: PeriodCompliance, deadline: DeadlineRule) -> Alert
         f"tỷ lệ báo cáo: <b>{rate:.0%}</b>.</p>"
         f"<h3>Chưa báo cáo ({len(missing)})</h3>{_table(missing, deadline.timezone, late=False)}"
         f"<h3>Báo cáo trễ hạn ({len(late)})</h3>{_table(late, deadline.timezone, late=True)}"
-        "<p><i>Reporting compliance for the period: missing and late units. Full list attached (CSV).</i></p>"
+        f"{_warnings_section(compliance.warnings, warnings_csv_name)}"
+        "<p><i>Reporting compliance for the period: missing and late units, and value warnings (outliers, jumps,"
+        " reports identical to last month) that never change a unit's status. Full lists attached (CSV).</i></p>"
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -69,4 +159,13 @@ def compose_alert(compliance: PeriodCompliance, deadline: DeadlineRule) -> Alert
             ]
         )
     subject = f"[Báo cáo CNTT] Tháng {period}: {counts['missing']} đơn vị chưa báo cáo, {counts['late']} đơn vị trễ hạn"
-    return Alert(subject, body, f"tuan-thu-bao-cao-{period}.csv", buffer.getvalue())
+    if compliance.warnings:
+        subject += f", {len(compliance.warnings)} cảnh báo số liệu"
+    return Alert(
+        subject,
+        body,
+        f"tuan-thu-bao-cao-{period}.csv",
+        buffer.getvalue(),
+        warnings_csv_name,
+        _warnings_csv(compliance.warnings, period),
+    )

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date
@@ -192,7 +193,7 @@ def demo(
     with console.status("Starting the warehouse…"):
         url = warehouse.warehouse_url(settings)
     console.print(f"[green]✓[/] warehouse: {url}")
-    if "ITREPORT_MAILDIR" not in os.environ:
+    if "ITREPORT_MAILDIR" not in os.environ and settings.imap is None:
         from ingestion.sample_mail import generate_mailbox
 
         with console.status("Writing the sample mailbox…"):
@@ -249,6 +250,18 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
             f"{r.unit_name} ({r.unit_code}{f', {r.days_late} d' if status == 'late' else ''})" for r in rows
         )
         console.print(f"[bold]{title} ({len(rows)}):[/] {names or '—'}")
+    warned = result.warnings
+    if warned is None:
+        detail = "marts.fct_value_warnings is not built yet"
+    elif warned:
+        kinds = Counter(w.warning_code for w in warned)
+        detail = (
+            ", ".join(f"{count} {code}" for code, count in kinds.most_common())
+            + f" on {len({w.unit_code for w in warned})} units' reports (never change a status; listed in the alert)"
+        )
+    else:
+        detail = "none"
+    console.print(f"[bold]Value warnings ({'—' if warned is None else len(warned)}):[/] {detail}")
     with warehouse.connect(settings) as conn:
         ledger = conn.execute(
             "select state, reason_code, count(*) from raw.messages group by 1, 2 order by 1, 3 desc"
@@ -261,7 +274,9 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
         + "; ".join(f"{state}: {', '.join(reasons)}" for state, reasons in by_state.items())
     )
     console.print(f"Alert emails: {settings.outbox_dir if not settings.smtp_url else smtp_url}")
-    console.print("Loaded data: schema raw (ledger, submissions), marts.fct_reporting_compliance")
+    console.print(
+        "Loaded data: schema raw (ledger, submissions), marts.fct_reporting_compliance, marts.fct_value_warnings"
+    )
     console.print(f"Raw messages archived under: {settings.archive_dir}")
     console.print(f"Data quality (GX Data Docs): {data_docs_index(settings.home)}")
     console.print('Open the warehouse:  .venv/bin/itreport db psql   (or: psql "$(.venv/bin/itreport db url)")')

@@ -45,3 +45,18 @@ def test_dag_files_do_not_import_heavy_libraries_at_parse_time():
     for path in DAGS_DIR.glob("*.py"):
         out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
         assert "great_expectations" not in (out.stdout.strip().splitlines() or [""])[-1], path
+
+
+def test_intake_dag_runs_hourly_in_vietnam_time(dagbag):
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    dag = dagbag.dags["intake"]
+    assert isinstance(dag.timetable, CronTriggerTimetable)
+    assert dag.timetable.summary.startswith("15 * * * *")
+    assert str(dag.timetable._timezone.name) == "Asia/Ho_Chi_Minh"
+    assert [t.task_id for t in dag.topological_sort()] == ["prepare_warehouse", "intake", "send_replies"]
+
+
+def test_monthly_close_replies_after_intake(dagbag):
+    order = [t.task_id for t in dagbag.dags["monthly_close"].topological_sort()]
+    assert order.index("intake") < order.index("send_replies") < order.index("send_compliance_alert")

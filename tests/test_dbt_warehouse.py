@@ -30,6 +30,7 @@ MARTS = [
     "fct_submissions",
     "fct_indicator_values",
     "fct_indicator_value_history",
+    "fct_value_warnings",
     "fct_reporting_compliance",
     "rpt_reporting_rate",
     "rpt_target_progress",
@@ -49,6 +50,12 @@ FIRST_LOAD = [
     ("p04-06", "P04", "2009-06-01", "report", "2009-06-30 01:00:00", {"1.3": 10, "3.3": 30, "2.1": 100, "2.4": 0}),
 ]
 FIRST_CLOSURES = ["2009-06-01", "2009-07-01", "2009-08-01", "2009-09-01"]
+# Value warnings stored with the reports: (message hash, indicator, warning code, value, expected low, high)
+FIRST_WARNINGS = [
+    ("btc-06", "2.4", "outlier_minmax", 10, 0, 8),
+    ("btc-09", "2.4", "outlier_zscore", 20, 8, 14),
+    ("p04-06", "*", "same_as_last_month", None, None, None),
+]
 
 # Loaded after the first build: a correction after the deadline for a month outside the lookback window
 # (its notices in July and August must follow it), a late report that mends P01's broken notice chain,
@@ -59,9 +66,14 @@ LATE_LOAD = [
     ("p04-10", "P04", "2009-10-01", "report", "2009-10-01 01:00:00", {"1.3": 15, "3.3": 35, "2.1": 100, "2.4": 1}),
 ]
 LATE_CLOSURES = ["2009-10-01"]
+# the correction keeps June's outlier (the superseded report's warning stays, no longer effective)
+LATE_WARNINGS = [
+    ("btc-06b", "2.4", "outlier_minmax", 12, 0, 8),
+    ("p01-08", "1.3", "jump", 30, 0, 25),
+]
 
 
-def _load(conn: psycopg.Connection, submissions, closures) -> None:
+def _load(conn: psycopg.Connection, submissions, closures, warnings=()) -> None:
     for message_hash, unit, period, kind, received, values in submissions:
         received_at = f"{received}+00"
         same_as = None
@@ -85,6 +97,12 @@ def _load(conn: psycopg.Connection, submissions, closures) -> None:
                 " values (%s, %s, %s, %s)",
                 (message_hash, code, str(value), value),
             )
+    for message_hash, indicator, code, value, low, high in warnings:
+        conn.execute(
+            "insert into raw.value_warnings (message_hash, indicator_code, warning_code, value, expected_low,"
+            " expected_high, message_vi, message_en) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (message_hash, indicator, code, value, low, high, f"Cảnh báo {code} {indicator}", f"Warning {code}"),
+        )
     for period in closures:
         conn.execute("insert into raw.period_closures (period_month, dag_run_id) values (%s, 'test')", (period,))
 
@@ -107,7 +125,7 @@ def dbt_database(settings, warehouse_conn):
     conninfo = f"host={env['ITREPORT_PGHOST']} port={env['ITREPORT_PGPORT']} dbname={DATABASE}"
     with psycopg.connect(f"{conninfo} user={env['ITREPORT_PGUSER']}", autocommit=True) as conn:
         conn.execute((REPO / "ingestion" / "raw_schema.sql").read_text(encoding="utf-8"))
-        _load(conn, FIRST_LOAD, FIRST_CLOSURES)
+        _load(conn, FIRST_LOAD, FIRST_CLOSURES, FIRST_WARNINGS)
         yield {"env": env, "conninfo": conninfo, "conn": conn}
     warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
 
@@ -133,7 +151,7 @@ def builds(dbt_database, tmp_path_factory):
     conn = dbt_database["conn"]
     _dbt(dbt_database, tmp_path, "build", "--full-refresh")
     first = _snapshot(conn)
-    _load(conn, LATE_LOAD, LATE_CLOSURES)
+    _load(conn, LATE_LOAD, LATE_CLOSURES, LATE_WARNINGS)
     _dbt(dbt_database, tmp_path, "run", "--exclude", "resource_type:seed")
     incremental = _snapshot(conn)
     _dbt(dbt_database, tmp_path, "run", "--full-refresh")
@@ -209,6 +227,67 @@ def test_timeliness_follows_the_first_submission_values_the_latest(builds, dbt_d
         ("btc-06", 40.0, None, False, False),
         ("btc-06b", 45.0, 40.0, True, True),
     ]
+
+
+def test_value_warnings_reach_the_marts_and_never_change_the_status(builds, dbt_database):
+    conn = dbt_database["conn"]
+    warnings = conn.execute(
+        "select message_hash, indicator_code, warning_code, unit_code, to_char(period_month, 'YYYY-MM'),"
+        " value, message_vi, is_effective from marts.fct_value_warnings order by 1, 2, 3"
+    ).fetchall()
+    assert [(h, i, c, u, p, v and float(v), e) for h, i, c, u, p, v, _, e in warnings] == [
+        ("btc-06", "2.4", "outlier_minmax", "BTC", "2009-06", 10.0, False),
+        ("btc-06b", "2.4", "outlier_minmax", "BTC", "2009-06", 12.0, True),
+        ("btc-09", "2.4", "outlier_zscore", "BTC", "2009-09", 20.0, True),
+        ("p01-08", "1.3", "jump", "P01", "2009-08", 30.0, True),
+        ("p04-06", "*", "same_as_last_month", "P04", "2009-06", None, True),
+    ]
+    assert warnings[0][6] == "Cảnh báo outlier_minmax 2.4"
+    # before the correction arrived, June's warning was on the effective report
+    first = [row for row in builds["first"]["fct_value_warnings"] if row[0] == "btc-06"]
+    assert len(first) == 1 and first[0][12] is True
+
+    counts = {
+        (unit, period, indicator): count
+        for unit, period, indicator, count in conn.execute(
+            "select unit_code, to_char(period_month, 'YYYY-MM'), indicator_code, warning_count"
+            " from marts.fct_indicator_values where warning_count > 0"
+        )
+    }
+    # the effective report's own warnings plus its whole-report ones; notices (BTC July, August) carry none
+    p04_june = {key: 1 for key in counts if key[:2] == ("P04", "2009-06")}
+    assert len(p04_june) == conn.execute("select count(*) from marts.dim_indicator").fetchone()[0]
+    assert counts == {
+        ("BTC", "2009-06", "2.4"): 1,
+        ("BTC", "2009-09", "2.4"): 1,
+        ("P01", "2009-08", "1.3"): 1,
+        **p04_june,
+    }
+    # warned reports keep their deadline status (p04-06 late, btc-06 on time, btc-09 late)
+    status = dict(
+        conn.execute(
+            "select unit_code || ' ' || to_char(period_month, 'YYYY-MM'), status from marts.fct_reporting_compliance"
+            " where (unit_code, period_month) in (('P04', '2009-06-01'), ('BTC', '2009-06-01'), ('BTC', '2009-09-01'))"
+        ).fetchall()
+    )
+    assert status == {"P04 2009-06": "late", "BTC 2009-06": "on_time", "BTC 2009-09": "late"}
+
+
+def test_alert_lists_the_period_warnings_from_the_mart(builds, dbt_database):
+    from itreport.alerts import compose_alert
+    from itreport.compliance import period_compliance
+    from itreport.settings import Settings
+
+    june = period_compliance(dbt_database["conn"], date(2009, 6, 1))
+    assert [(w.unit_code, w.indicator_code, w.warning_code) for w in june.warnings] == [
+        ("BTC", "2.4", "outlier_minmax"),
+        ("P04", "*", "same_as_last_month"),
+    ]
+    assert june.warnings[0].unit_name and float(june.warnings[0].value) == 12.0
+    alert = compose_alert(june, Settings.from_env().deadline)
+    assert "Cảnh báo số liệu (2)" in alert.html and "Cảnh báo outlier_minmax 2.4" in alert.html
+    assert len(alert.warnings_csv_text.splitlines()) == 3
+    assert period_compliance(dbt_database["conn"], date(2009, 7, 1)).warnings == []
 
 
 def test_reporting_rate_and_current_successors(builds, dbt_database):

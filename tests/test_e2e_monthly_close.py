@@ -149,6 +149,43 @@ def test_alert_csv_is_attached(closed_months, settings):
     assert any(name and name.endswith(".csv") for name in names)
 
 
+@pytest.mark.parametrize("period", PERIODS, ids=format_period)
+def test_alert_lists_the_value_warnings_of_the_mart(closed_months, settings, warehouse_conn, period):
+    alerts = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(settings.outbox_dir.glob("*.eml"))
+    ]
+    alert = [m for m in alerts if f"Tháng {format_period(period)}" in str(m["Subject"])][-1]
+    attachments = {part.get_filename(): part.get_content() for part in alert.iter_attachments()}
+    name = f"canh-bao-so-lieu-{format_period(period)}.csv"
+    assert set(attachments) == {f"tuan-thu-bao-cao-{format_period(period)}.csv", name}
+    content = attachments[name]
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    rows = list(csv.DictReader(text.splitlines()))
+    expected = warehouse_conn.execute(
+        "select unit_code, indicator_code, warning_code from marts.fct_value_warnings"
+        " where period_month = %s and is_effective",
+        (period,),
+    ).fetchall()
+    assert sorted((r["unit_code"], r["indicator_code"], r["warning_code"]) for r in rows) == sorted(expected)
+    assert "Cảnh báo số liệu" in alert.get_body(preferencelist=("html",)).get_content()
+    # every stored warning reaches the mart (none is lost for a loaded report)
+    raw, mart = warehouse_conn.execute(
+        "select (select count(*) from raw.value_warnings), (select count(*) from marts.fct_value_warnings)"
+    ).fetchone()
+    assert raw == mart
+
+
+def test_run_summary_counts_the_value_warnings(closed_months, settings, warehouse_conn, capsys):
+    from itreport.cli import print_summary
+
+    print_summary(settings, PERIODS[-1], "", 0)
+    count = warehouse_conn.execute(
+        "select count(*) from marts.fct_value_warnings where period_month = %s and is_effective", (PERIODS[-1],)
+    ).fetchone()[0]
+    assert f"Value warnings ({count})" in capsys.readouterr().out
+
+
 def test_archive_is_content_addressed(closed_months, settings):
     from ingestion.mail_reader import message_hash
 

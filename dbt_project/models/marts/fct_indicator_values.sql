@@ -10,7 +10,8 @@
 -- unit × period × catalogue indicator: the value effective for the period (latest accepted report; a
 -- "same as" notice carries the previous month's values, chains resolved in int_period_values_source).
 -- Incremental: rebuilds every period from macro incremental_cutoff on, because a correction changes the
--- months whose notices carry it.
+-- months whose notices carry it. warning_count: the value warnings on the effective submission for the indicator
+-- or the whole report (indicator '*'); stored with the report, so they follow the same window.
 -- depends_on: {{ ref('stg_submissions') }}
 
 with
@@ -33,6 +34,37 @@ submission_values as (
 
 ),
 
+value_warnings as (
+
+    select * from {{ ref('stg_value_warnings') }}
+
+),
+
+indicator_warnings as (
+
+    select
+        message_hash,
+        indicator_code,
+        count(*) as warning_count
+
+    from value_warnings
+    where indicator_code <> '*'
+    group by message_hash, indicator_code
+
+),
+
+report_warnings as (
+
+    select
+        message_hash,
+        count(*) as warning_count
+
+    from value_warnings
+    where indicator_code = '*'
+    group by message_hash
+
+),
+
 final as (
 
     select
@@ -50,6 +82,9 @@ final as (
         period_values_source.superseded_versions,
         period_values_source.received_at,
         period_values_source.period_loaded_at as source_loaded_at,
+        cast(
+            coalesce(indicator_warnings.warning_count, 0) + coalesce(report_warnings.warning_count, 0) as integer
+        ) as warning_count,
         nullif(trim(submission_values.value_text), '') as value_text
 
     from period_values_source
@@ -58,6 +93,12 @@ final as (
         on
             period_values_source.value_message_hash = submission_values.message_hash
             and indicators.indicator_code = submission_values.indicator_code
+    left join indicator_warnings
+        on
+            period_values_source.effective_message_hash = indicator_warnings.message_hash
+            and indicators.indicator_code = indicator_warnings.indicator_code
+    left join report_warnings
+        on period_values_source.effective_message_hash = report_warnings.message_hash
 
     {% if is_incremental() -%}
         where period_values_source.period_month >= {{ incremental_cutoff('source_loaded_at') }}
