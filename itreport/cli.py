@@ -266,6 +266,13 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
         ledger = conn.execute(
             "select state, reason_code, count(*) from raw.messages group by 1, 2 order by 1, 3 desc"
         ).fetchall()
+        replies = dict(conn.execute("select reply_kind, count(*) from raw.replies group by 1").fetchall())
+        marts = [
+            name
+            for (name,) in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            )
+        ]
     by_state: dict[str, list[str]] = {}
     for state, reason, count in ledger:
         by_state.setdefault(state, []).append(f"{count} {reason}")
@@ -273,9 +280,14 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
         f"Messages received: {sum(c for *_, c in ledger)} — "
         + "; ".join(f"{state}: {', '.join(reasons)}" for state, reasons in by_state.items())
     )
-    console.print(f"Alert emails: {settings.outbox_dir if not settings.smtp_url else smtp_url}")
     console.print(
-        "Loaded data: schema raw (ledger, submissions), marts.fct_reporting_compliance, marts.fct_value_warnings"
+        f"Replies to agencies: {replies.get('receipt', 0)} receipts, {replies.get('rejection', 0)} rejections"
+        " (raw.replies)"
+    )
+    console.print(f"Alert and reply emails: {settings.outbox_dir if not settings.smtp_url else smtp_url}")
+    console.print(
+        "Loaded data: schema raw (ledger raw.messages, submissions, values, warnings); "
+        f"schema marts ({len(marts)}): {', '.join(marts)}"
     )
     console.print(f"Raw messages archived under: {settings.archive_dir}")
     console.print(f"Data quality (GX Data Docs): {data_docs_index(settings.home)}")
