@@ -332,9 +332,20 @@ def _normalise_code(text: str) -> str:
     return "".join(nfc(text).split()).replace(",", ".").rstrip(".").casefold()
 
 
+def _name_key(text: str) -> str:
+    """An indicator name as people retype it: no diacritics, case, punctuation or spacing differences."""
+    return " ".join(re.sub(r"[^\w%]+", " ", fold(text)).split())
+
+
+def _known_codes(catalogue: Catalogue) -> dict[str, str]:
+    """Catalogue codes by their normalised code and, as a fallback for rows without one, by their names."""
+    known = {_name_key(name): i.indicator_code for i in catalogue.indicators for name in (i.name_vi, i.name_en)}
+    return known | {code.casefold(): code for code in catalogue.codes}
+
+
 def _read_indicators(tables: Sequence[Sequence[_Row]], catalogue: Catalogue) -> _Findings:
     findings = _Findings()
-    known = {code.casefold(): code for code in catalogue.codes}
+    known = _known_codes(catalogue)
     columns = _Columns()
     found_table = False
     for rows in tables:
@@ -358,14 +369,22 @@ def _row_code(row: _Row, columns: _Columns) -> str | None:
     return _normalise_code(cell.text)
 
 
+def _named_code(row: _Row, columns: _Columns, known: dict[str, str]) -> str | None:
+    """The code of the indicator a row names in a cell other than its code and value cells."""
+    names = (
+        cell.text for cell in row if not (cell.continued or cell.covers(columns.code) or cell.covers(columns.value))
+    )
+    return next((known[key] for key in map(_name_key, names) if key in known), None)
+
+
 def _read_row(row: _Row, columns: _Columns, known: dict[str, str], catalogue: Catalogue, findings: _Findings) -> None:
-    code = _row_code(row, columns)
-    if not code:
-        return
+    code = _row_code(row, columns) or ""
     value_cell = _cell_at(row, columns.value)
     value_text = None if value_cell is None or value_cell.continued else clean_text(value_cell.text)
     if code in known:
         _record(known[code], value_text, catalogue, findings)
+    elif named := _named_code(row, columns, known):
+        _record(named, value_text, catalogue, findings)
     elif value_text is not None and _CODE_LIKE.fullmatch(code) and any(c.isdigit() for c in code):
         findings.problems.append(f'mã chỉ tiêu "{code}" không có trong danh mục (giá trị "{value_text}" bị bỏ qua)')
 

@@ -252,6 +252,25 @@ def test_unknown_code_is_a_problem(form: bytes) -> None:
     assert "9.9" not in report.values
 
 
+def test_rows_without_codes_are_matched_by_indicator_name(form: bytes, catalogue: Catalogue) -> None:
+    """A form retyped by hand may lose its codes; the indicator's name (any case, with or without diacritics)
+    still places the value."""
+    from ingestion.values import fold
+
+    def drop_codes(document: DocumentObject) -> None:
+        table = _indicator_table(document)
+        for code, name in (("2.1", catalogue.get("2.1").name_vi.upper()), ("3.1", fold(catalogue.get("3.1").name_vi))):
+            if code == "2.1":
+                _set_value(table, code, "321")
+            row = _row(table, code)
+            row.cells[0].text, row.cells[1].text = "", name + " :"
+
+    report = parse_report(_edit(form, drop_codes))
+    assert report.problems == []
+    assert report.values["2.1"] == ReportValue("2.1", "321", 321.0)
+    assert report.values["3.1"].value_number is not None
+
+
 def test_unreadable_value_names_indicator_and_text(form: bytes) -> None:
     def spoil(document: DocumentObject) -> None:
         table = _indicator_table(document)
