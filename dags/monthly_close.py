@@ -33,7 +33,12 @@ SETTINGS = Settings.from_env()
             type="string",
             pattern=r"^(\d{4}-\d{2})?$",
             description="YYYY-MM to close; blank closes the period whose deadline ends the data interval.",
-        )
+        ),
+        "resend_alert": Param(
+            False,
+            type="boolean",
+            description="Send the compliance alert even if the same alert already went to the same people.",
+        ),
     },
     tags=["itreport", "monthly"],
     doc_md=__doc__,
@@ -89,7 +94,12 @@ def monthly_close():
         from itreport.cycle import send_compliance_alert
 
         with SmtpHook(smtp_conn_id="smtp_default") as hook:
-            return send_compliance_alert(Settings.from_env(), parse_period(period), hook)
+            return send_compliance_alert(
+                Settings.from_env(),
+                parse_period(period),
+                hook,
+                resend=bool(get_current_context()["params"].get("resend_alert")),
+            )
 
     period = resolve_period()
     ready = prepare_warehouse()

@@ -77,6 +77,17 @@ create table if not exists raw.replies (
     sent_at          timestamptz not null default now()
 );
 
+-- Compliance alerts sent to ministry staff: a re-run of a period's close sends its alert again only when what
+-- it says (subject, body, attachments, recipients) changed, e.g. a late report arrived since.
+create table if not exists raw.alerts (
+    period_month     date not null,
+    content_sha256   text not null,
+    subject          text not null,
+    recipients       text not null,
+    sent_at          timestamptz not null default now(),
+    primary key (period_month, content_sha256)
+);
+
 -- How far each IMAP folder has been read: its UIDVALIDITY and the highest UID archived and recorded. Written in
 -- the transaction that records the messages; another UIDVALIDITY means the folder is read again from UID 1.
 create table if not exists raw.imap_state (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -180,20 +181,40 @@ class EmailSender(Protocol):
     ) -> None: ...
 
 
-def send_compliance_alert(settings: Settings, period: date, sender: EmailSender) -> dict[str, object]:
-    """Compose the alert for ``period`` and send it (Airflow's SmtpHook in the DAG); returns what was sent."""
+def send_compliance_alert(
+    settings: Settings, period: date, sender: EmailSender, *, resend: bool = False
+) -> dict[str, object]:
+    """Compose the alert for ``period`` and send it (Airflow's SmtpHook in the DAG) unless the same alert went to
+    the same people already (``raw.alerts``); ``resend`` sends it regardless. Returns what was (not) sent."""
     alert = compliance_alert(settings, period)
-    files = []
-    for name, text in alert.attachments:  # the compliance CSV, then the value warnings CSV
-        path = settings.home / "alerts" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        files.append(str(path))
-    sender.send_email_smtp(
-        to=list(settings.alert_to),
-        subject=alert.subject,
-        html_content=alert.html,
-        from_email=settings.ministry_address,
-        files=files,
-    )
-    return {"subject": alert.subject, "to": list(settings.alert_to), "attachments": files}
+    recipients = sorted(settings.alert_to)
+    digest = _alert_digest(alert, recipients)
+    result: dict[str, object] = {"subject": alert.subject, "to": recipients, "content_sha256": digest}
+    with warehouse.connect(settings, autocommit=True) as conn:
+        ensure_raw_schema(conn)
+        already = conn.execute(
+            "select sent_at from raw.alerts where period_month = %s and content_sha256 = %s", (period, digest)
+        ).fetchone()
+        if already and not resend:
+            return result | {"sent": False, "already_sent_at": already[0].isoformat()}
+        files = []
+        for name, text in alert.attachments:  # the compliance CSV, then the value warnings CSV
+            path = settings.home / "alerts" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            files.append(str(path))
+        sender.send_email_smtp(
+            to=recipients, subject=alert.subject, html_content=alert.html, from_email=settings.ministry_address,
+            files=files,
+        )  # fmt: skip
+        conn.execute(
+            "insert into raw.alerts (period_month, content_sha256, subject, recipients) values (%s, %s, %s, %s) "
+            "on conflict (period_month, content_sha256) do update set sent_at = now()",
+            (period, digest, alert.subject, ", ".join(recipients)),
+        )
+    return result | {"sent": True, "attachments": files}
+
+
+def _alert_digest(alert: Alert, recipients: list[str]) -> str:
+    content = [alert.subject, alert.html, *(f"{name}\n{text}" for name, text in alert.attachments), *recipients]
+    return hashlib.sha256("\x00".join(content).encode()).hexdigest()

@@ -314,3 +314,28 @@ def test_bi_reader_reads_marts_only(builds, dbt_database):
 
 def test_docs_generate(builds):
     assert (builds["tmp"] / "target" / "catalog.json").is_file()
+
+
+def test_the_same_alert_is_sent_once_unless_resent(builds, dbt_database, settings, tmp_path):
+    import dataclasses
+
+    from intake_scratch import RecordingSender
+
+    from itreport import warehouse
+    from itreport.cycle import send_compliance_alert
+
+    server = warehouse._embedded_server(settings)
+    scratch = dataclasses.replace(settings, home=tmp_path, warehouse_url=server.get_uri(DATABASE))
+    sender = RecordingSender()
+    june, july = date(2009, 6, 1), date(2009, 7, 1)
+    first = send_compliance_alert(scratch, june, sender)
+    again = send_compliance_alert(scratch, june, sender)
+    other_period = send_compliance_alert(scratch, july, sender)
+    forced = send_compliance_alert(scratch, june, sender, resend=True)
+    assert (first["sent"], again["sent"], other_period["sent"], forced["sent"]) == (True, False, True, True)
+    assert again["already_sent_at"] and again["content_sha256"] == first["content_sha256"]
+    assert [m["subject"] for m in sender.sent] == [first["subject"], other_period["subject"], first["subject"]]
+    more_staff = dataclasses.replace(scratch, alert_to=(*scratch.alert_to, "lanhdao@mic.gov.example"))
+    assert send_compliance_alert(more_staff, june, sender)["sent"] is True
+    rows = dbt_database["conn"].execute("select period_month, count(*) from raw.alerts group by 1 order by 1")
+    assert rows.fetchall() == [(june, 2), (july, 1)]
