@@ -6,15 +6,23 @@ folder, the UIDVALIDITY and the highest UID read; the caller stores the new mark
 in the transaction that records the messages, so a run that fails half-way reads the same messages again. When
 the server reports another UIDVALIDITY (the folder was recreated or the server migrated), UIDs no longer mean
 what they meant: the whole folder is read again, and the ledger (keyed by the bytes' hash) skips what it has.
+
+The connection is secured one of three ways (``ImapAccount.security``): ``ssl``, TLS from the first byte (port
+993); ``starttls``, a plain connection upgraded with STARTTLS before the login (port 143); a server that does not
+offer STARTTLS is refused, never used in plain text; ``plain``, no TLS at all, for a server on loopback or tests.
+The server's certificate and host name are always verified, against the system's trust store or, when
+``ca_file`` is set, against that CA (a private one) only.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ingestion.models import FetchedMessage
 
@@ -28,6 +36,9 @@ BATCH_MESSAGES = 25
 BATCH_BYTES = 32 * 1024 * 1024  # one FETCH brings at most this much (or one larger message)
 TIMEOUT = 60.0
 
+Security = Literal["ssl", "starttls", "plain"]
+SECURITY_PORTS: dict[str, int] = {"ssl": 993, "starttls": 143, "plain": 143}  # the port when none is set
+
 
 @dataclass(frozen=True)
 class ImapAccount:
@@ -36,7 +47,12 @@ class ImapAccount:
     user: str
     password: str = field(repr=False)
     folder: str = "INBOX"
-    ssl: bool = True
+    security: Security = "ssl"
+    ca_file: str | None = None  # PEM file of the CA that signed the server's certificate; None: the system's
+
+    def __post_init__(self) -> None:
+        if self.security not in SECURITY_PORTS:
+            raise ValueError(f"IMAP security must be one of {', '.join(SECURITY_PORTS)}, not {self.security!r}")
 
     @property
     def key(self) -> str:
@@ -72,16 +88,26 @@ class ImapSource:
         from imapclient import IMAPClient
 
         account = self.account
+        where = f"{account.host}:{account.port}"
+        context = None if account.security == "plain" else _tls_context(account)
+        if account.security == "plain" and not _loopback(account.host):
+            log.warning("IMAP to %s without TLS: the password and every report cross the network in clear", where)
         try:
-            client = IMAPClient(account.host, port=account.port, ssl=account.ssl, timeout=TIMEOUT)
+            client = IMAPClient(
+                account.host, port=account.port, ssl=account.security == "ssl", ssl_context=context, timeout=TIMEOUT
+            )
+        except ssl.SSLCertVerificationError as error:
+            raise ImapError(_untrusted(account, error)) from error
         except Exception as error:
-            raise ImapError(f"cannot connect to IMAP server {account.host}:{account.port}: {error}") from error
+            raise ImapError(f"cannot connect to IMAP server {where}: {error}") from error
         client.normalise_times = False  # INTERNALDATE with its offset, not naive local time
+        if context is not None and account.security == "starttls":
+            _start_tls(client, account, context)
         try:
             client.login(account.user, account.password)
         except Exception as error:
             _close(client)
-            raise ImapError(f"IMAP login as {account.user} on {account.host}:{account.port} failed: {error}") from error
+            raise ImapError(f"IMAP login as {account.user} on {where} failed: {error}") from error
         self._client = client
         return self
 
@@ -169,11 +195,65 @@ def _batches(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
         yield batch
 
 
-def _close(client: IMAPClient) -> None:
+def _tls_context(account: ImapAccount) -> ssl.SSLContext:
+    """Certificate and host name verified; trusted: the system's CAs, or only ``ca_file`` when it is set."""
     try:
-        client.logout()
+        return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=account.ca_file)
+    except (OSError, ssl.SSLError) as error:
+        raise ImapError(f"cannot load the IMAP CA file {account.ca_file} (ITREPORT_IMAP_CA_FILE): {error}") from error
+
+
+def _start_tls(client: IMAPClient, account: ImapAccount, context: ssl.SSLContext) -> None:
+    """Upgrade the connection before the login; anything short of TLS closes it (no fallback to plain text)."""
+    where = f"{account.host}:{account.port}"
+    try:
+        offered = b"STARTTLS" in client.capabilities()
+    except Exception as error:
+        _close(client, drop=True)
+        raise ImapError(f"cannot read the capabilities of IMAP server {where}: {error}") from error
+    if not offered:
+        _close(client)
+        raise ImapError(
+            f"IMAP server {where} does not offer STARTTLS (ITREPORT_IMAP_SECURITY=starttls): not logging in "
+            "without TLS; use ITREPORT_IMAP_SECURITY=ssl if the server speaks TLS on another port (usually 993)"
+        )
+    try:
+        client.starttls(context)
+    except ssl.SSLCertVerificationError as error:
+        _close(client, drop=True)
+        raise ImapError(_untrusted(account, error)) from error
+    except Exception as error:
+        _close(client, drop=True)
+        raise ImapError(f"STARTTLS with IMAP server {where} failed: {error}") from error
+
+
+def _untrusted(account: ImapAccount, error: ssl.SSLCertVerificationError) -> str:
+    reason = error.verify_message or error.reason or str(error)
+    message = f"the TLS certificate of IMAP server {account.host}:{account.port} is not trusted: {reason}"
+    if account.ca_file:
+        return f"{message} (checked against ITREPORT_IMAP_CA_FILE={account.ca_file})"
+    return f"{message}; if a private CA issued it, set ITREPORT_IMAP_CA_FILE to that CA's certificate (PEM)"
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
+def _close(client: IMAPClient, *, drop: bool = False) -> None:
+    """Log out; ``drop``: just close the socket (after a failed TLS handshake nothing more may be said)."""
+    try:
+        if not drop:
+            client.logout()
+            return
     except Exception:  # the connection may already be gone; logging out is a courtesy
+        pass
+    try:
         client.shutdown()
+    except Exception:
+        log.debug("closing the IMAP connection failed", exc_info=True)
 
 
 def _utc(moment: datetime) -> datetime:

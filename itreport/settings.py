@@ -6,11 +6,13 @@
 | ITREPORT_WAREHOUSE_URL | unset → embedded PostgreSQL | ``postgresql://user:pass@host:port/db`` |
 | ITREPORT_MAILDIR | ITREPORT_HOME/mail/inbox | the Maildir that agencies' messages arrive in (when no IMAP host) |
 | ITREPORT_IMAP_HOST | unset → read the Maildir | the reporting mailbox's IMAP server: when set, intake reads it |
-| ITREPORT_IMAP_PORT | 993 (143 when ITREPORT_IMAP_SSL is false) | its port |
+| ITREPORT_IMAP_SECURITY | ssl | ``ssl``: TLS; ``starttls``: upgrade required, never plain; ``plain``: loopback, tests |
+| ITREPORT_IMAP_PORT | 993 (ssl), 143 (starttls, plain) | its port |
+| ITREPORT_IMAP_CA_FILE | unset → the system's trust store | PEM of a private CA; when set, only it is trusted |
+| ITREPORT_IMAP_SSL | unset | deprecated, read when ITREPORT_IMAP_SECURITY is unset: ``true`` → ssl, ``false`` → plain |
 | ITREPORT_IMAP_USER | ITREPORT_MINISTRY_ADDRESS | the login |
 | ITREPORT_IMAP_PASSWORD | empty | the password |
 | ITREPORT_IMAP_FOLDER | INBOX | the folder agencies' messages arrive in (read-only: nothing is flagged or deleted) |
-| ITREPORT_IMAP_SSL | true | IMAP over TLS (``false``: plain IMAP, for a server on loopback) |
 | ITREPORT_MX_HOST | mx.baocao-cntt.gov.example | our mail server's name in the ``Received:`` headers it writes |
 | ITREPORT_MINISTRY_ADDRESS | baocao.cntt@mic.gov.example | the reporting mailbox; sender of receipts |
 | ITREPORT_SMTP_URL | unset → local sink writing ITREPORT_HOME/outbox/*.eml | ``smtp://u:p@host:port``, ``smtps://`` |
@@ -27,8 +29,9 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import cast
 
-from ingestion.imap_source import ImapAccount
+from ingestion.imap_source import SECURITY_PORTS, ImapAccount, Security
 from ingestion.periods import DEFAULT_DEADLINE_DAY, DEFAULT_TIMEZONE, DeadlineRule
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -109,15 +112,35 @@ def _imap_account(env: os._Environ[str] | dict[str, str], ministry_address: str)
     host = (env.get("ITREPORT_IMAP_HOST") or "").strip()
     if not host:
         return None
-    ssl = _flag(env.get("ITREPORT_IMAP_SSL", "true"), "ITREPORT_IMAP_SSL")
+    security = _imap_security(env)
     return ImapAccount(
         host=host,
-        port=int(env.get("ITREPORT_IMAP_PORT") or (993 if ssl else 143)),
+        port=int(env.get("ITREPORT_IMAP_PORT") or SECURITY_PORTS[security]),
         user=env.get("ITREPORT_IMAP_USER") or ministry_address,
         password=env.get("ITREPORT_IMAP_PASSWORD", ""),
         folder=env.get("ITREPORT_IMAP_FOLDER") or "INBOX",
-        ssl=ssl,
+        security=security,
+        ca_file=(env.get("ITREPORT_IMAP_CA_FILE") or "").strip() or None,
     )
+
+
+def _imap_security(env: os._Environ[str] | dict[str, str]) -> Security:
+    """ITREPORT_IMAP_SECURITY, else the older ITREPORT_IMAP_SSL (true → ssl, false → plain), else ssl."""
+    legacy = (env.get("ITREPORT_IMAP_SSL") or "").strip()
+    implied: Security | None = None
+    if legacy:
+        implied = "ssl" if _flag(legacy, "ITREPORT_IMAP_SSL") else "plain"
+    chosen = (env.get("ITREPORT_IMAP_SECURITY") or "").strip().lower()
+    if not chosen:
+        return implied or "ssl"
+    if chosen not in SECURITY_PORTS:
+        raise ValueError(f"ITREPORT_IMAP_SECURITY must be ssl, starttls or plain, not {chosen!r}")
+    if implied is not None and implied != chosen:
+        raise ValueError(
+            f"ITREPORT_IMAP_SECURITY={chosen} contradicts ITREPORT_IMAP_SSL={legacy}; "
+            "remove ITREPORT_IMAP_SSL (it is replaced by ITREPORT_IMAP_SECURITY)"
+        )
+    return cast(Security, chosen)
 
 
 def _flag(value: str, name: str) -> bool:

@@ -129,7 +129,7 @@ def imap_run(settings, imap_server, tmp_path_factory):
     from itreport.cycle import run_intake
 
     scratch = scratch_settings(settings, tmp_path_factory.mktemp("imap-home"), SCRATCH_DB)
-    account = ImapAccount(host="127.0.0.1", port=imap_server.port, user=USER, password=PASSWORD, ssl=False)
+    account = ImapAccount(host="127.0.0.1", port=imap_server.port, user=USER, password=PASSWORD, security="plain")
     scratch = dataclasses.replace(scratch, imap=account)
     mailbox = _mailbox()
     url = scratch.warehouse_url
@@ -259,21 +259,50 @@ def test_settings_choose_the_source():
     assert maildir.imap is None
     assert mail_source(maildir).name == "maildir:/tmp/itreport-settings/mail/inbox"
     imap = Settings.from_env({"ITREPORT_HOME": "/tmp/itreport-settings", "ITREPORT_IMAP_HOST": "imap.mic.example"})
-    assert imap.imap == ImapAccount("imap.mic.example", 993, "baocao.cntt@mic.gov.example", "", "INBOX", True)
+    assert imap.imap == ImapAccount("imap.mic.example", 993, "baocao.cntt@mic.gov.example", "", "INBOX", "ssl", None)
     assert mail_source(imap).name == "imap:imap.mic.example/INBOX"
     plain = Settings.from_env(
         {
             "ITREPORT_IMAP_HOST": "127.0.0.1",
-            "ITREPORT_IMAP_SSL": "false",
+            "ITREPORT_IMAP_SECURITY": "plain",
             "ITREPORT_IMAP_USER": "u",
             "ITREPORT_IMAP_PASSWORD": "bi-mat",
             "ITREPORT_IMAP_FOLDER": "BaoCao",
         }
     )
-    assert (plain.imap.port, plain.imap.ssl, plain.imap.folder) == (143, False, "BaoCao")
+    assert (plain.imap.port, plain.imap.security, plain.imap.folder) == (143, "plain", "BaoCao")
     assert "bi-mat" not in repr(plain)
+
+
+def _imap(**variables: str) -> ImapAccount:
+    from itreport.settings import Settings
+
+    env = {"ITREPORT_IMAP_HOST": "imap.mic.example"}
+    env.update({f"ITREPORT_IMAP_{name.upper()}": value for name, value in variables.items()})
+    return Settings.from_env(env).imap
+
+
+def test_settings_choose_the_connection_security():
+    assert (_imap().security, _imap().port, _imap().ca_file) == ("ssl", 993, None)
+    starttls = _imap(security=" STARTTLS ", ca_file="/etc/itreport/ca-bo.pem")
+    assert (starttls.security, starttls.port, starttls.ca_file) == ("starttls", 143, "/etc/itreport/ca-bo.pem")
+    assert (_imap(security="starttls", port="1143").port, _imap(security="ssl", port="10993").port) == (1143, 10993)
+    assert (_imap(security="plain").security, _imap(security="plain").port) == ("plain", 143)
+    with pytest.raises(ValueError, match="ITREPORT_IMAP_SECURITY must be ssl, starttls or plain, not 'tls'"):
+        _imap(security="tls")
+    with pytest.raises(ValueError, match="IMAP security must be one of ssl, starttls, plain"):
+        ImapAccount("imap.mic.example", 993, USER, PASSWORD, security="tls")
+
+
+def test_the_older_ssl_flag_still_works():
+    """ITREPORT_IMAP_SSL (before ITREPORT_IMAP_SECURITY): true is ssl, false is plain; never contradicted."""
+    assert (_imap(ssl="true").security, _imap(ssl="true").port) == ("ssl", 993)
+    assert (_imap(ssl="false").security, _imap(ssl="false").port) == ("plain", 143)
+    assert _imap(ssl="false", security="plain").security == "plain"
     with pytest.raises(ValueError, match="ITREPORT_IMAP_SSL"):
-        Settings.from_env({"ITREPORT_IMAP_HOST": "h", "ITREPORT_IMAP_SSL": "maybe"})
+        _imap(ssl="maybe")
+    with pytest.raises(ValueError, match="ITREPORT_IMAP_SECURITY=starttls contradicts ITREPORT_IMAP_SSL=false"):
+        _imap(ssl="false", security="starttls")
 
 
 def test_fetches_are_batched_by_count_and_size():
