@@ -206,6 +206,8 @@ def demo(
                     deadline=settings.deadline,
                 )
         console.print(f"[green]✓[/] sample mailbox (no real mailbox configured): {settings.maildir}")
+        if not settings.smtp_url:  # 2009 sample mail, local SMTP sink: show the replies a live month would get
+            os.environ.setdefault("ITREPORT_REPLY_MAX_AGE_DAYS", "none")
     log = None if verbose else settings.home / "logs" / f"demo-{format_period(last)}.log"
     with (
         smtp_sink.running_sink(settings.outbox_dir)
@@ -266,7 +268,10 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
         ledger = conn.execute(
             "select state, reason_code, count(*) from raw.messages group by 1, 2 order by 1, 3 desc"
         ).fetchall()
-        replies = dict(conn.execute("select reply_kind, count(*) from raw.replies group by 1").fetchall())
+        replies = dict(
+            conn.execute("select reply_kind, count(*) from raw.replies where withheld_reason is null group by 1")
+        )
+        withheld = conn.execute("select count(*) from raw.replies where withheld_reason is not null").fetchone()[0]
         marts = [
             name
             for (name,) in conn.execute(
@@ -282,7 +287,8 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
     )
     console.print(
         f"Replies to agencies: {replies.get('receipt', 0)} receipts, {replies.get('rejection', 0)} rejections"
-        " (raw.replies)"
+        + (f", {withheld} withheld (mail older than ITREPORT_REPLY_MAX_AGE_DAYS)" if withheld else "")
+        + " (raw.replies)"
     )
     console.print(f"Alert and reply emails: {settings.outbox_dir if not settings.smtp_url else smtp_url}")
     console.print(

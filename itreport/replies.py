@@ -1,13 +1,13 @@
 """Replies to agencies, in Vietnamese: a receipt for each accepted message (what was read, on time or late),
 a rejection for each quarantined one (what to fix, and by when). Sent once per message: ``raw.replies``
-remembers every reply the SMTP server took.
+remembers every reply the SMTP server took, and the replies withheld because their mail is too old to answer.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -168,13 +168,19 @@ def send_replies(
     settings: Settings, sender: ReplySender, *, registry: Registry | None = None, now: datetime | None = None
 ) -> dict[str, int]:
     """Send every pending reply, recording each in ``raw.replies`` as soon as it has gone; returns counts."""
-    counts = {RECEIPT: 0, REJECTION: 0, "no_reply": 0}
+    counts = {RECEIPT: 0, REJECTION: 0, "no_reply": 0, "withheld": 0}
+    now = now or datetime.now(UTC)
+    max_age = None if settings.reply_max_age_days is None else timedelta(days=settings.reply_max_age_days)
     with warehouse.connect(settings, autocommit=True) as conn:
         ensure_raw_schema(conn)
         for entry in pending_entries(conn):
             reply = compose_reply(entry, settings.deadline, registry, now=now)
             if reply is None:
                 counts["no_reply"] += 1
+                continue
+            if max_age is not None and entry.received_at and now - entry.received_at > max_age:
+                _record(conn, reply, withheld_reason=f"received more than {settings.reply_max_age_days} days ago")
+                counts["withheld"] += 1
                 continue
             sender.send_email_smtp(
                 to=[reply.to],
@@ -184,10 +190,14 @@ def send_replies(
                 files=[],
                 custom_headers=reply.headers,
             )
-            conn.execute(
-                "insert into raw.replies (message_hash, reply_kind, recipient, subject) values (%s, %s, %s, %s) "
-                "on conflict (message_hash) do nothing",
-                (reply.message_hash, reply.kind, reply.to, reply.subject),
-            )
+            _record(conn, reply)
             counts[reply.kind] += 1
     return counts
+
+
+def _record(conn: psycopg.Connection, reply: Reply, withheld_reason: str | None = None) -> None:
+    conn.execute(
+        "insert into raw.replies (message_hash, reply_kind, recipient, subject, withheld_reason) "
+        "values (%s, %s, %s, %s, %s) on conflict (message_hash) do nothing",
+        (reply.message_hash, reply.kind, reply.to, reply.subject, withheld_reason),
+    )

@@ -87,10 +87,42 @@ def test_replies_go_out_once_per_decided_message(intake_run):
     assert replies["receipt"] + replies["rejection"] == len(sent) == len(intake_run["reply_rows"])
     assert replies["receipt"] == sum(state == "accepted" for state, _ in ledger.values())
     assert len(sent) + replies["no_reply"] == len(decided)
-    assert intake_run["again"] == {"receipt": 0, "rejection": 0, "no_reply": replies["no_reply"]}
+    assert intake_run["again"] == {"receipt": 0, "rejection": 0, "no_reply": replies["no_reply"], "withheld": 0}
     receipts = [m for m in sent if m["subject"].startswith("Đã nhận")]
     assert any("ĐÚNG HẠN" in m["html_content"] for m in receipts)
     assert any("MUỘN" in m["html_content"] for m in receipts)
     rejections = [m for m in sent if m["subject"].startswith("Chưa tiếp nhận")]
     assert rejections and all("Lý do và cách khắc phục" in m["html_content"] for m in rejections)
     assert all(m["custom_headers"]["Auto-Submitted"] == "auto-replied" for m in sent)
+
+
+def test_backfilled_mail_gets_no_reply_then_or_later(settings, tmp_path):
+    """Mail older than the reply window (a backfill) is recorded as withheld and never answered, even once the
+    window is lifted; recent mail is answered."""
+    import dataclasses
+    from datetime import timedelta
+
+    import psycopg
+
+    from ingestion.sample_mail import generate_mailbox
+    from itreport.cycle import run_intake
+    from itreport.replies import send_replies
+
+    scratch = dataclasses.replace(scratch_settings(settings, tmp_path, "itreport_reply_window"), reply_max_age_days=30)
+    generate_mailbox(scratch.maildir, PERIODS[0], units=8, with_doc=False)
+    run_intake(scratch)
+    with psycopg.connect(scratch.warehouse_url) as conn:
+        ((first, last),) = conn.execute("select min(received_at), max(received_at) from raw.messages")
+    cut = first + (last - first) / 2
+    result = send_replies(scratch, sender := RecordingSender(), now=cut + timedelta(days=30))
+    lifted = send_replies(dataclasses.replace(scratch, reply_max_age_days=None), later := RecordingSender())
+    assert result["withheld"] >= 1 and len(sender.sent) == result["receipt"] + result["rejection"] >= 1
+    assert later.sent == [] and lifted["withheld"] == 0
+    with psycopg.connect(scratch.warehouse_url) as conn:
+        rows = conn.execute(
+            "select m.received_at < %s, r.withheld_reason is not null from raw.replies r join raw.messages m using "
+            "(message_hash)",
+            (cut,),
+        ).fetchall()
+    assert all(too_old == withheld for too_old, withheld in rows)
+    assert sum(withheld for _, withheld in rows) == result["withheld"]
