@@ -69,7 +69,7 @@ create table if not exists raw.value_warnings (
 
 -- Replies sent to agencies: one per message (a receipt for an accepted one, a rejection for a quarantined
 -- one), recorded as soon as the SMTP server took it, so a re-run never sends twice. A reply to mail older than
--- ITREPORT_REPLY_MAX_AGE_DAYS (a backfill) is recorded as withheld and never sent.
+-- ITREPORT_NOTIFY_MAX_AGE_DAYS (a backfill) is recorded as withheld and never sent.
 create table if not exists raw.replies (
     message_hash     text primary key references raw.messages (message_hash),
     reply_kind       text not null check (reply_kind in ('receipt', 'rejection')),

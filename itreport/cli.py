@@ -207,7 +207,7 @@ def demo(
                 )
         console.print(f"[green]✓[/] sample mailbox (no real mailbox configured): {settings.maildir}")
         if not settings.smtp_url:  # 2009 sample mail, local SMTP sink: show the replies a live month would get
-            os.environ.setdefault("ITREPORT_REPLY_MAX_AGE_DAYS", "none")
+            os.environ.setdefault("ITREPORT_NOTIFY_MAX_AGE_DAYS", "none")
     log = None if verbose else settings.home / "logs" / f"demo-{format_period(last)}.log"
     with (
         smtp_sink.running_sink(settings.outbox_dir)
@@ -287,7 +287,7 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
     )
     console.print(
         f"Replies to agencies: {replies.get('receipt', 0)} receipts, {replies.get('rejection', 0)} rejections"
-        + (f", {withheld} withheld (mail older than ITREPORT_REPLY_MAX_AGE_DAYS)" if withheld else "")
+        + (f", {withheld} withheld (mail older than ITREPORT_NOTIFY_MAX_AGE_DAYS)" if withheld else "")
         + " (raw.replies)"
     )
     console.print(f"Alert and reply emails: {settings.outbox_dir if not settings.smtp_url else smtp_url}")

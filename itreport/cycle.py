@@ -8,7 +8,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from ingestion.catalogue import Catalogue, default_catalogue
@@ -182,14 +182,18 @@ class EmailSender(Protocol):
 
 
 def send_compliance_alert(
-    settings: Settings, period: date, sender: EmailSender, *, resend: bool = False
+    settings: Settings, period: date, sender: EmailSender, *, resend: bool = False, now: datetime | None = None
 ) -> dict[str, object]:
     """Compose the alert for ``period`` and send it (Airflow's SmtpHook in the DAG) unless the same alert went to
-    the same people already (``raw.alerts``); ``resend`` sends it regardless. Returns what was (not) sent."""
+    the same people already (``raw.alerts``) or the period closed too long ago to alert anyone (a backfill);
+    ``resend`` sends it regardless. Returns what was (not) sent."""
     alert = compliance_alert(settings, period)
     recipients = sorted(settings.alert_to)
     digest = _alert_digest(alert, recipients)
     result: dict[str, object] = {"subject": alert.subject, "to": recipients, "content_sha256": digest}
+    closed_ago = (now or datetime.now(UTC)) - settings.deadline.deadline(period)
+    if not resend and settings.notify_max_age_days is not None and closed_ago > timedelta(settings.notify_max_age_days):
+        return result | {"sent": False, "withheld": f"deadline passed {closed_ago.days} days ago (a backfill)"}
     with warehouse.connect(settings, autocommit=True) as conn:
         ensure_raw_schema(conn)
         already = conn.execute(

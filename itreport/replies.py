@@ -170,7 +170,7 @@ def send_replies(
     """Send every pending reply, recording each in ``raw.replies`` as soon as it has gone; returns counts."""
     counts = {RECEIPT: 0, REJECTION: 0, "no_reply": 0, "withheld": 0}
     now = now or datetime.now(UTC)
-    max_age = None if settings.reply_max_age_days is None else timedelta(days=settings.reply_max_age_days)
+    max_age = None if settings.notify_max_age_days is None else timedelta(days=settings.notify_max_age_days)
     with warehouse.connect(settings, autocommit=True) as conn:
         ensure_raw_schema(conn)
         for entry in pending_entries(conn):
@@ -179,7 +179,7 @@ def send_replies(
                 counts["no_reply"] += 1
                 continue
             if max_age is not None and entry.received_at and now - entry.received_at > max_age:
-                _record(conn, reply, withheld_reason=f"received more than {settings.reply_max_age_days} days ago")
+                _record(conn, reply, withheld_reason=f"received more than {settings.notify_max_age_days} days ago")
                 counts["withheld"] += 1
                 continue
             sender.send_email_smtp(

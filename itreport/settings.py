@@ -20,7 +20,7 @@
 | ITREPORT_TIMEZONE | Asia/Ho_Chi_Minh | timezone of the deadline |
 | ITREPORT_DEADLINE_DAY | 22 | reports are due before this day 00:00 |
 | ITREPORT_JUMP_POINTS | 30 | a percent indicator moving more than this many points in a month gets a warning |
-| ITREPORT_REPLY_MAX_AGE_DAYS | 30 | replies only to mail this recent (no backfill mails agencies); ``none``: any age |
+| ITREPORT_NOTIFY_MAX_AGE_DAYS | 30 | replies and alerts only about recent mail and deadlines (backfills mail nobody) |
 | ITREPORT_AUTHSERV_ID | unset → no check | our ``Authentication-Results`` id: mail must pass DMARC/DKIM there |
 """
 
@@ -52,7 +52,7 @@ class Settings:
     timezone: str
     deadline_day: int
     jump_points: float = 30.0
-    reply_max_age_days: int | None = 30  # None: answer mail of any age
+    notify_max_age_days: int | None = 30  # None (env ``none``): notify about anything, however old
     authserv_id: str | None = None
     imap: ImapAccount | None = None  # None: intake reads the Maildir
 
@@ -74,7 +74,7 @@ class Settings:
             timezone=env.get("ITREPORT_TIMEZONE", DEFAULT_TIMEZONE),
             deadline_day=int(env.get("ITREPORT_DEADLINE_DAY", DEFAULT_DEADLINE_DAY)),
             jump_points=float(env.get("ITREPORT_JUMP_POINTS", "30")),
-            reply_max_age_days=_days_or_none(env.get("ITREPORT_REPLY_MAX_AGE_DAYS", "30")),
+            notify_max_age_days=_days_or_none(env.get("ITREPORT_NOTIFY_MAX_AGE_DAYS", "30")),
             authserv_id=env.get("ITREPORT_AUTHSERV_ID") or None,
             imap=_imap_account(env, ministry_address),
         )

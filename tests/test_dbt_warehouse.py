@@ -335,7 +335,11 @@ def test_the_same_alert_is_sent_once_unless_resent(builds, dbt_database, setting
     assert (first["sent"], again["sent"], other_period["sent"], forced["sent"]) == (True, False, True, True)
     assert again["already_sent_at"] and again["content_sha256"] == first["content_sha256"]
     assert [m["subject"] for m in sender.sent] == [first["subject"], other_period["subject"], first["subject"]]
+    backfill = dataclasses.replace(scratch, notify_max_age_days=30)
+    withheld = send_compliance_alert(backfill, date(2009, 8, 1), sender)
+    assert withheld["sent"] is False and "backfill" in withheld["withheld"]
+    assert send_compliance_alert(backfill, date(2009, 8, 1), sender, resend=True)["sent"] is True
     more_staff = dataclasses.replace(scratch, alert_to=(*scratch.alert_to, "lanhdao@mic.gov.example"))
     assert send_compliance_alert(more_staff, june, sender)["sent"] is True
     rows = dbt_database["conn"].execute("select period_month, count(*) from raw.alerts group by 1 order by 1")
-    assert rows.fetchall() == [(june, 2), (july, 1)]
+    assert rows.fetchall() == [(june, 2), (july, 1), (date(2009, 8, 1), 1)]

@@ -108,14 +108,14 @@ def test_backfilled_mail_gets_no_reply_then_or_later(settings, tmp_path):
     from itreport.cycle import run_intake
     from itreport.replies import send_replies
 
-    scratch = dataclasses.replace(scratch_settings(settings, tmp_path, "itreport_reply_window"), reply_max_age_days=30)
+    scratch = dataclasses.replace(scratch_settings(settings, tmp_path, "itreport_reply_window"), notify_max_age_days=30)
     generate_mailbox(scratch.maildir, PERIODS[0], units=8, with_doc=False)
     run_intake(scratch)
     with psycopg.connect(scratch.warehouse_url) as conn:
         ((first, last),) = conn.execute("select min(received_at), max(received_at) from raw.messages")
     cut = first + (last - first) / 2
     result = send_replies(scratch, sender := RecordingSender(), now=cut + timedelta(days=30))
-    lifted = send_replies(dataclasses.replace(scratch, reply_max_age_days=None), later := RecordingSender())
+    lifted = send_replies(dataclasses.replace(scratch, notify_max_age_days=None), later := RecordingSender())
     assert result["withheld"] >= 1 and len(sender.sent) == result["receipt"] + result["rejection"] >= 1
     assert later.sent == [] and lifted["withheld"] == 0
     with psycopg.connect(scratch.warehouse_url) as conn:
