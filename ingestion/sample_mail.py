@@ -6,7 +6,15 @@ the mistakes a real mailbox sees (an unknown sender, a corrupt file, a stale for
 attachment, resends). Beside the Maildir it writes what a correct pipeline must conclude:
 
 * ``<maildir>/../ground_truth-YYYY-MM.csv``: one row per expected unit (status, kind, receipt time);
-* ``<maildir>/../messages-YYYY-MM.csv``: one row per message file (final state and reason code).
+* ``<maildir>/../messages-YYYY-MM.csv``: one row per message file (final state and reason code, and the value
+  warnings its report must get: ``jump:1.3``, ``same_as_last_month:*``, several joined by ``;``).
+
+From the second period on (in samples big enough for every special case), one unit types a percentage with a
+slip (a misplaced comma or a dropped digit) and one re-sends last month's figures unchanged; both are accepted,
+with a ``jump`` or a ``same_as_last_month`` warning, and the month after a slip its correction is a jump too.
+Ordinary reports get none: percentages are standing figures and the monthly counts change. The expected
+warnings are exact while units have fewer than three months of history (through 2009-08): from then on
+outlier warnings on the monthly counts, which the generator does not predict, become possible.
 
 Everything derives from ``seed`` and the period: the same inputs give byte-identical files with the same
 names (no clock, no uuid, fixed MIME boundaries; file mtimes are set to the receipt time). A unit's mail
@@ -41,6 +49,7 @@ from ingestion.catalogue import Catalogue, Indicator, default_catalogue
 from ingestion.models import MessageState, SubmissionKind
 from ingestion.periods import FIRST_PERIOD, DeadlineRule, add_months, format_period
 from ingestion.registry import Registry, ReportingUnit, default_registry
+from ingestion.values import parse_number
 
 VN = timezone(timedelta(hours=7))  # our server's and most senders' clocks (no DST in Vietnam)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -58,9 +67,11 @@ SHARE_LATE, SHARE_MISSING, SHARE_NOTICE, SHARE_LATE_NOTICE = 0.12, 0.10, 0.08, 0
 
 REPORT, NOTICE, CORRUPT, NO_ATTACHMENT = "report", "notice", "corrupt", "no_attachment"
 ACCEPTED = (MessageState.ACCEPTED, "accepted")
+JUMP, SAME_AS_LAST_MONTH, ALL_INDICATORS = "jump", "same_as_last_month", "*"
+SLIP_MIN_JUMP = 40.0  # points a slip moves a percentage at least: well past ITREPORT_JUMP_POINTS (30)
 
 GROUND_TRUTH_FIELDS = ("unit_code", "period", "expected_status", "submission_kind", "received_at")
-MESSAGE_FIELDS = ("file", "scenario", "expected_state", "reason_code", "unit_code", "received_at")
+MESSAGE_FIELDS = ("file", "scenario", "expected_state", "reason_code", "unit_code", "received_at", "expected_warnings")
 
 MONTH_WORDS = {
     1: "giêng", 2: "hai", 3: "ba", 4: "tư", 5: "năm", 6: "sáu",
@@ -129,6 +140,7 @@ class MessageTruth:
     reason_code: str
     unit_code: str  # "" for an unknown sender
     received_at: str
+    expected_warnings: str  # "warning_code:indicator_code" joined by ";", e.g. "jump:5.2"; "" for none
 
 
 @dataclass
@@ -147,6 +159,14 @@ class GroundTruth:
 
     def scenario_counts(self) -> dict[str, int]:
         return _count(m.scenario for m in self.messages)
+
+    def expected_warnings(self) -> list[tuple[str, str, str, str]]:
+        """(file, unit_code, indicator_code, warning_code) of every value warning the period's reports must get."""
+        return [
+            (m.file, m.unit_code, indicator, code)
+            for m in self.messages
+            for code, indicator in warning_pairs(m.expected_warnings)
+        ]
 
 
 @dataclass(frozen=True)
@@ -181,6 +201,9 @@ class MailPlan:
     resend: str = ""
     index: int = 0
     message_id: str = ""
+    values_period: date | None = None  # whose figures the form carries (None: its own period's)
+    typed: tuple[tuple[str, str], ...] = ()  # (indicator, text) typed instead of the figure
+    warnings: tuple[str, ...] = ()  # "warning_code:indicator_code" the intake must give the report
 
     @property
     def counts_for_unit(self) -> bool:
@@ -211,9 +234,14 @@ class Context:
     catalogue: Catalogue
     with_doc: bool
     rng: random.Random
-    forms: dict[tuple[str, date], bytes] = field(default_factory=dict)
+    forms: dict[tuple[str, date, date, tuple[tuple[str, str], ...]], bytes] = field(default_factory=dict)
     docs: dict[str, bytes] = field(default_factory=dict)
-    previous_accepted: frozenset[str] = frozenset()  # units with the previous month accepted before this month
+    # unit → its first accepted submission of the previous month, if received before this month began
+    last_month: dict[str, MailPlan] = field(default_factory=dict)
+
+    @property
+    def previous_accepted(self) -> frozenset[str]:
+        return frozenset(self.last_month)
 
     @property
     def label(self) -> str:
@@ -262,7 +290,7 @@ def generate_mailbox(
         with_doc=with_doc,
         rng=random.Random(f"{seed}:{format_period(period)}:plan"),
     )
-    ctx.previous_accepted = _accepted_before_month(ctx, add_months(period, -1), units, registry)
+    ctx.last_month = _last_month(ctx, add_months(period, -1), units, registry)
     selected = select_units(registry, period, units, seed)
     plans = plan_period(ctx, selected, registry)
     rendered = render_all(ctx, plans)
@@ -280,11 +308,12 @@ def generate_mailbox(
     return truth
 
 
-def _accepted_before_month(ctx: Context, previous: date, units: int | None, registry: Registry) -> frozenset[str]:
-    """Units whose ``previous`` month the same generator (same seed and sample size) has accepted before the
-    month after it begins: only they may send a "same as" notice (the intake needs that month in its ledger)."""
+def _last_month(ctx: Context, previous: date, units: int | None, registry: Registry) -> dict[str, MailPlan]:
+    """Each unit's first submission the same generator (same seed and sample size) had accepted for ``previous``
+    before the month after it began: only those units may send a "same as" notice (the intake needs that month
+    in its ledger), and what they sent decides this month's value warnings."""
     if previous < FIRST_PERIOD:
-        return frozenset()
+        return {}
     earlier = Context(
         period=previous,
         seed=ctx.seed,
@@ -295,16 +324,26 @@ def _accepted_before_month(ctx: Context, previous: date, units: int | None, regi
         with_doc=ctx.with_doc,
         rng=random.Random(f"{ctx.seed}:{format_period(previous)}:plan"),
     )
-    earlier.previous_accepted = _accepted_before_month(earlier, add_months(previous, -1), units, registry)
+    earlier.last_month = _last_month(earlier, add_months(previous, -1), units, registry)
     plans = plan_period(earlier, select_units(registry, previous, units, ctx.seed), registry)
     month_start = datetime.combine(add_months(previous, 1), datetime.min.time(), ZoneInfo(ctx.deadline.timezone))
-    return frozenset(p.profile.unit.unit_code for p in plans if p.counts_for_unit and p.received_at < month_start)
+    first: dict[str, MailPlan] = {}
+    for plan in plans:  # in receipt order
+        if plan.counts_for_unit and plan.received_at < month_start:
+            first.setdefault(plan.profile.unit.unit_code, plan)
+    return first
 
 
 def read_ground_truth(path: Path | str) -> list[dict[str, str]]:
     """The rows of a ``ground_truth-*.csv`` or ``messages-*.csv`` file, as dicts of strings."""
     with Path(path).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def warning_pairs(text: str) -> list[tuple[str, str]]:
+    """``"jump:1.3;same_as_last_month:*"`` (an ``expected_warnings`` cell) → ``[("jump", "1.3"), ...]``."""
+    pairs = [item.split(":", 1) for item in text.split(";") if item]
+    return [(code, indicator) for code, indicator in pairs]
 
 
 def select_units(registry: Registry, period: date, units: int | None, seed: int) -> list[ReportingUnit]:
@@ -325,7 +364,7 @@ def plan_period(ctx: Context, selected: Sequence[ReportingUnit], registry: Regis
     """Every message of the period in receipt order, numbered, with deterministic Message-IDs."""
     order = list(selected)
     ctx.rng.shuffle(order)
-    specials = [story for story in SPECIALS if story is not _notice_reply or _notices_allowed(ctx)]
+    specials = [story for story in SPECIALS if story not in AFTER_FIRST_PERIOD or ctx.period > FIRST_PERIOD]
     specials = _fit_specials(ctx, order, specials)
     rest = order[len(specials) :]
     plans: list[MailPlan] = []
@@ -334,6 +373,7 @@ def plan_period(ctx: Context, selected: Sequence[ReportingUnit], registry: Regis
     for unit, story in zip(rest, _regular_roles(ctx, rest, len(order), specials), strict=True):
         plans += story(ctx, profile_for(ctx, unit))
     plans += _unknown_sender(ctx, order, registry)
+    _expect_corrections(ctx, plans)
     plans.sort(key=lambda p: (p.received_at, p.sender, p.scenario))
     for index, plan in enumerate(plans, start=1):
         plan.index = index
@@ -342,17 +382,19 @@ def plan_period(ctx: Context, selected: Sequence[ReportingUnit], registry: Regis
 
 
 def _fit_specials(ctx: Context, order: list[ReportingUnit], specials: list[Story]) -> list[Story]:
-    """As many special cases as there are units; the notice reply goes to a unit that may send notices."""
-    specials = specials[: len(order)]
-    if _notice_reply in specials:
-        position = specials.index(_notice_reply)
-        eligible = [u for u in order[position:] if _may_send_notice(ctx, u)]
-        if not eligible:
-            specials.remove(_notice_reply)
-        else:
-            order.remove(eligible[0])
-            order.insert(position, eligible[0])
-    return specials
+    """As many special cases as there are units. A story that needs a certain unit (``SPECIAL_UNITS``) gets the
+    first such unit at or after its place in ``order`` (moved there), or is left out when there is none."""
+    fitted: list[Story] = []
+    for story in specials[: len(order)]:
+        wanted, position = SPECIAL_UNITS.get(story), len(fitted)
+        if wanted is not None:
+            unit = next((u for u in order[position:] if wanted(ctx, u)), None)
+            if unit is None:
+                continue
+            order.remove(unit)
+            order.insert(position, unit)
+        fitted.append(story)
+    return fitted
 
 
 def _notices_allowed(ctx: Context) -> bool:
@@ -541,6 +583,68 @@ def _forgotten_attachment(ctx: Context, profile: Profile) -> list[MailPlan]:
     ]
 
 
+def _typo_report(ctx: Context, profile: Profile) -> list[MailPlan]:
+    """On time, but one percentage typed with a slip (85 → "8,5" or "8"): still between 0 and 100, so accepted;
+    only its jump from last month's figure gives it away."""
+    code = ctx.rng.choice(_slippable(ctx, profile.unit))
+    text = slip(form_values(ctx, profile.unit, ctx.period)[code], dropped_digit=ctx.rng.random() < 0.5)
+    plan = _plan(ctx, profile, "on_time_report_typo", REPORT, on_time_moment(ctx))
+    plan.typed, plan.warnings = ((code, text),), (f"{JUMP}:{code}",)
+    return [plan]
+
+
+def _unchanged_report(ctx: Context, profile: Profile) -> list[MailPlan]:
+    """On time, but last month's form re-sent with only the month changed: every figure as last month."""
+    plan = _plan(ctx, profile, "on_time_report_unchanged", REPORT, on_time_moment(ctx))
+    plan.values_period, plan.warnings = add_months(ctx.period, -1), (f"{SAME_AS_LAST_MONTH}:{ALL_INDICATORS}",)
+    return [plan]
+
+
+def _sent_plain_report(ctx: Context, unit: ReportingUnit) -> bool:
+    """Last month's accepted submission is a report with that month's own figures (what this month is checked
+    against), not a notice, a slip or a copy."""
+    last = ctx.last_month.get(unit.unit_code)
+    return last is not None and last.content == REPORT and not last.typed and last.values_period is None
+
+
+def _may_slip(ctx: Context, unit: ReportingUnit) -> bool:
+    return _sent_plain_report(ctx, unit) and bool(_slippable(ctx, unit))
+
+
+def _slippable(ctx: Context, unit: ReportingUnit) -> list[str]:
+    """The unit's percentages that either slip moves at least SLIP_MIN_JUMP points from last month's figure."""
+    now, last = form_values(ctx, unit, ctx.period), form_values(ctx, unit, add_months(ctx.period, -1))
+    return [
+        i.indicator_code
+        for i in ctx.catalogue.in_form_order()
+        if i.value_type == "percent" and _slips_far(now[i.indicator_code], last[i.indicator_code])
+    ]
+
+
+def _slips_far(text: str, last_text: str) -> bool:
+    last = parse_number(last_text, "percent")
+    slipped = [parse_number(slip(text, dropped_digit=dropped), "percent") for dropped in (False, True)]
+    return last is not None and all(s is not None and abs(s - last) >= SLIP_MIN_JUMP for s in slipped)
+
+
+def slip(text: str, *, dropped_digit: bool) -> str:
+    """A percentage as mistyped: the comma one place left ("85" → "8,5", "62,5%" → "6,25%") or the last whole
+    digit dropped ("85" → "8", "62,5" → "6,5")."""
+    number, percent = (text[:-1], "%") if text.endswith("%") else (text, "")
+    whole, comma, fraction = number.partition(",")
+    if dropped_digit:
+        return whole[:-1] + comma + fraction + percent
+    return f"{whole[:-1]},{whole[-1:]}{fraction}{percent}"
+
+
+def _expect_corrections(ctx: Context, plans: Sequence[MailPlan]) -> None:
+    """Last month's slip is corrected this month, which is a jump back: every accepted report of the unit warns."""
+    for plan in plans:
+        last = ctx.last_month.get(plan.profile.unit.unit_code)
+        if last and last.typed and plan.counts_for_unit and plan.content == REPORT:
+            plan.warnings += tuple(f"{JUMP}:{code}" for code, _ in last.typed)
+
+
 SPECIALS: tuple[Story, ...] = (
     _boundary_before,
     _boundary_at,
@@ -551,9 +655,17 @@ SPECIALS: tuple[Story, ...] = (
     _forgotten_attachment,
     _notice_reply,
     _clock_ahead,
+    _typo_report,
+    _unchanged_report,
 )
 LATE_SPECIALS: frozenset[Story] = frozenset({_boundary_at, _late_with_early_date})
 MISSING_SPECIALS: frozenset[Story] = frozenset({_wrong_period})
+AFTER_FIRST_PERIOD: frozenset[Story] = frozenset({_notice_reply, _typo_report, _unchanged_report})
+SPECIAL_UNITS: dict[Story, Callable[[Context, ReportingUnit], bool]] = {
+    _notice_reply: _may_send_notice,
+    _typo_report: _may_slip,
+    _unchanged_report: _sent_plain_report,
+}
 
 
 def _unknown_sender(ctx: Context, order: Sequence[ReportingUnit], registry: Registry) -> list[MailPlan]:
@@ -602,7 +714,13 @@ def _message_truth(rendered: Rendered) -> MessageTruth:
     plan = rendered.plan
     unit_code = "" if plan.scenario == "unknown_sender" else plan.profile.unit.unit_code
     return MessageTruth(
-        rendered.file, plan.scenario, plan.state.value, plan.reason_code, unit_code, _iso(plan.received_at)
+        rendered.file,
+        plan.scenario,
+        plan.state.value,
+        plan.reason_code,
+        unit_code,
+        _iso(plan.received_at),
+        ";".join(plan.warnings),
     )
 
 
@@ -716,17 +834,30 @@ def _format_number(indicator: Indicator, number: float, rng: random.Random) -> s
     return str(whole)
 
 
-def build_report(ctx: Context, profile: Profile, period: date) -> bytes:
-    """The filled form as .docx bytes: a pure function of seed, unit and period (cached per run)."""
-    key = (profile.unit.unit_code, period)
+def report_for(ctx: Context, plan: MailPlan) -> bytes:
+    return build_report(ctx, plan.profile, plan.form_period, values_period=plan.values_period, typed=plan.typed)
+
+
+def build_report(
+    ctx: Context,
+    profile: Profile,
+    period: date,
+    *,
+    values_period: date | None = None,
+    typed: tuple[tuple[str, str], ...] = (),
+) -> bytes:
+    """The filled form as .docx bytes: a pure function of seed, unit, period, whose figures (and remarks) it
+    carries and the values ``typed`` over them (cached per run)."""
+    source = values_period or period
+    key = (profile.unit.unit_code, period, source, typed)
     if key not in ctx.forms:
         from ingestion.form import build_form
 
-        rng = random.Random(f"{ctx.seed}:{profile.unit.unit_code}:{format_period(period)}:texts")
+        rng = random.Random(f"{ctx.seed}:{profile.unit.unit_code}:{format_period(source)}:texts")
         ctx.forms[key] = build_form(
             profile.unit,
             period,
-            form_values(ctx, profile.unit, period),
+            form_values(ctx, profile.unit, source) | dict(typed),
             catalogue=ctx.catalogue,
             difficulties="\n".join(rng.sample(DIFFICULTIES, rng.randint(1, 2))),
             proposals="\n".join(rng.sample(PROPOSALS, rng.randint(1, 2))),
@@ -747,7 +878,7 @@ def attachment_for(ctx: Context, plan: MailPlan) -> AttachmentFile | None:
         return AttachmentFile(_attachment_name(plan.profile, ctx.period, "docx"), DOCX_TYPE, _corrupt_bytes(ctx))
     if plan.content != REPORT:
         return None
-    docx = build_report(ctx, plan.profile, plan.form_period)
+    docx = report_for(ctx, plan)
     if _sends_doc(ctx, plan):
         return AttachmentFile(_attachment_name(plan.profile, ctx.period, "doc"), DOC_TYPE, ctx.docs[_sha(docx)])
     kind = OCTET_STREAM if plan.profile.octet_stream else DOCX_TYPE
@@ -778,7 +909,7 @@ def convert_docs(ctx: Context, plans: Sequence[MailPlan]) -> None:
     wanted: dict[str, bytes] = {}
     for plan in plans:
         if _sends_doc(ctx, plan):
-            docx = build_report(ctx, plan.profile, plan.form_period)
+            docx = report_for(ctx, plan)
             wanted.setdefault(_sha(docx), docx)
     if wanted:
         ctx.docs.update(_to_doc(wanted))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import email
+import email.message
 import email.policy
+import html
 from datetime import date
 from pathlib import Path
 
@@ -58,6 +60,28 @@ def _truth_rows(settings, period: date) -> list[dict[str, str]]:
     path = settings.maildir.parent / f"ground_truth-{format_period(period)}.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def _expected_warnings(settings, period: date) -> list[tuple[str, str, str, str]]:
+    """(message hash, unit, indicator, warning code) of every warning the generator planted for ``period``."""
+    from ingestion.mail_reader import message_hash
+    from ingestion.sample_mail import read_ground_truth, warning_pairs
+
+    rows = read_ground_truth(settings.maildir.parent / f"messages-{format_period(period)}.csv")
+    return sorted(
+        (message_hash(next(settings.maildir.glob(f"*/{row['file']}")).read_bytes()), row["unit_code"], indicator, code)
+        for row in rows
+        for code, indicator in warning_pairs(row["expected_warnings"])
+    )
+
+
+def _alert(settings, period: date) -> email.message.EmailMessage:
+    """The latest alert email for ``period``."""
+    alerts = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(settings.outbox_dir.glob("*.eml"))
+    ]
+    return [m for m in alerts if f"Tháng {format_period(period)}" in str(m["Subject"])][-1]
 
 
 def test_runs_succeed(closed_months):
@@ -151,11 +175,7 @@ def test_alert_csv_is_attached(closed_months, settings):
 
 @pytest.mark.parametrize("period", PERIODS, ids=format_period)
 def test_alert_lists_the_value_warnings_of_the_mart(closed_months, settings, warehouse_conn, period):
-    alerts = [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-        for p in sorted(settings.outbox_dir.glob("*.eml"))
-    ]
-    alert = [m for m in alerts if f"Tháng {format_period(period)}" in str(m["Subject"])][-1]
+    alert = _alert(settings, period)
     attachments = {part.get_filename(): part.get_content() for part in alert.iter_attachments()}
     name = f"canh-bao-so-lieu-{format_period(period)}.csv"
     assert set(attachments) == {f"tuan-thu-bao-cao-{format_period(period)}.csv", name}
@@ -174,6 +194,36 @@ def test_alert_lists_the_value_warnings_of_the_mart(closed_months, settings, war
         "select (select count(*) from raw.value_warnings), (select count(*) from marts.fct_value_warnings)"
     ).fetchone()
     assert raw == mart
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=format_period)
+def test_value_warnings_mart_equals_ground_truth(closed_months, settings, warehouse_conn, period):
+    """None in 2009-06; in 2009-07 exactly the planted typo (jump) and unchanged report (same_as_last_month)."""
+    expected = _expected_warnings(settings, period)
+    mart = warehouse_conn.execute(
+        "select message_hash, unit_code, indicator_code, warning_code from marts.fct_value_warnings"
+        " where period_month = %s",
+        (period,),
+    ).fetchall()
+    assert sorted(mart) == expected
+    planted = {"jump", "same_as_last_month"} if period > PERIODS[0] else set()
+    assert {code for *_, code in expected} == planted
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=format_period)
+def test_alert_names_the_units_with_value_warnings(closed_months, settings, warehouse_conn, period):
+    body = _alert(settings, period).get_body(preferencelist=("html",)).get_content()
+    section = body.split("<h3>Cảnh báo số liệu", 1)[1]
+    units = {unit for _, unit, _, _ in _expected_warnings(settings, period)}
+    if not units:
+        assert "Không có cảnh báo số liệu" in section
+        return
+    names = warehouse_conn.execute(
+        "select unit_code, unit_name from marts.dim_reporting_unit where unit_code = any(%s)", (sorted(units),)
+    ).fetchall()
+    assert {code for code, _ in names} == units
+    for code, name in names:
+        assert f"<td>{html.escape(code)}</td><td>{html.escape(name)}</td>" in section
 
 
 def test_run_summary_counts_the_value_warnings(closed_months, settings, warehouse_conn, capsys):

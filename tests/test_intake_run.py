@@ -38,6 +38,7 @@ def intake_run(settings, tmp_path_factory):
     with psycopg.connect(scratch.warehouse_url) as conn:
         ledger = conn.execute("select message_hash, state, reason_code from raw.messages").fetchall()
         reply_rows = conn.execute("select message_hash, reply_kind, recipient from raw.replies").fetchall()
+        warnings = conn.execute("select message_hash, indicator_code, warning_code from raw.value_warnings").fetchall()
     yield {
         "settings": scratch,
         "first": first,
@@ -48,6 +49,7 @@ def intake_run(settings, tmp_path_factory):
         "replies": replies,
         "again": again,
         "reply_rows": reply_rows,
+        "warnings": warnings,
     }
 
 
@@ -72,6 +74,21 @@ def test_ledger_matches_the_generator(intake_run):
         assert state == row["expected_state"], (row, reason)
         if state != "accepted":
             assert reason == row["reason_code"], row
+
+
+def test_value_warnings_match_the_generator(intake_run):
+    """The July typo and unchanged report, each with its one warning; nothing else."""
+    from ingestion.mail_reader import message_hash
+    from ingestion.sample_mail import warning_pairs
+
+    scratch = intake_run["settings"]
+    expected = [
+        (message_hash(next(scratch.maildir.glob(f"*/{row['file']}")).read_bytes()), indicator, code)
+        for row in intake_run["expected"]
+        for code, indicator in warning_pairs(row["expected_warnings"])
+    ]
+    assert {code for _, _, code in expected} == {"jump", "same_as_last_month"}
+    assert sorted(intake_run["warnings"]) == sorted(expected)
 
 
 def test_july_notices_were_judged_against_june(intake_run):

@@ -7,6 +7,7 @@ import email.policy
 import io
 import random
 import re
+import shutil
 import unicodedata
 import zipfile
 from datetime import UTC, date, datetime, timedelta
@@ -17,19 +18,22 @@ from pathlib import Path
 import pytest
 
 from ingestion.catalogue import default_catalogue
+from ingestion.models import SubmissionKind
 from ingestion.periods import FIRST_PERIOD, DeadlineRule, add_months, format_period
-from ingestion.registry import default_registry
+from ingestion.registry import ReportingUnit, default_registry
 from ingestion.sample_mail import (
     Context,
     GroundTruth,
     form_values,
     generate_mailbox,
     read_ground_truth,
+    slip,
+    warning_pairs,
 )
-from ingestion.values import normalise_value
+from ingestion.values import normalise_value, parse_number
 
 MX = "mx.baocao-cntt.gov.example"
-JUNE, JULY = date(2009, 6, 1), date(2009, 7, 1)
+JUNE, JULY, AUGUST = date(2009, 6, 1), date(2009, 7, 1), date(2009, 8, 1)
 RULE = DeadlineRule()
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 VIETNAMESE = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.I)
@@ -39,6 +43,7 @@ BAD_MESSAGES = {
     "wrong_period": ("quarantined", "wrong_period"),
     "forgotten_attachment": ("ignored", "not_a_submission"),
 }
+WARNING_STORIES = {"on_time_report_typo": "jump", "on_time_report_unchanged": "same_as_last_month"}
 
 
 def _files(maildir: Path, period: date) -> dict[str, Path]:
@@ -86,6 +91,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Pat
         ledger = (tmp_path / name / "messages-2009-07.csv").read_bytes()
         runs[name] = ({n: p.read_bytes() for n, p in files.items()}, truth, ledger)
     assert runs["a"] == runs["b"]
+    assert b",jump:" in runs["a"][2] and b",same_as_last_month:*" in runs["a"][2]
     assert set(runs["a"][0]) != set(runs["c"][0])
     assert runs["a"][1] != runs["c"][1]
 
@@ -358,3 +364,127 @@ def test_the_intake_reaches_the_expected_states(mailbox) -> None:
             assert decision.reason_code == row.reason_code, row
         if assessment.submission:
             accepted.add((assessment.submission.unit_code, assessment.submission.period))
+
+
+@pytest.fixture(scope="module")
+def three_months(mailbox, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[date, GroundTruth]]:
+    """The mailbox's two months and 2009-08, when July's slip is corrected."""
+    maildir, truths = mailbox
+    copy = tmp_path_factory.mktemp("three") / "inbox"
+    shutil.copytree(maildir, copy)
+    return copy, truths | {AUGUST: generate_mailbox(copy, AUGUST, units=20, with_doc=False)}
+
+
+@pytest.mark.parametrize(
+    ("typed", "comma_moved", "digit_dropped"),
+    [("85", "8,5", "8"), ("62,5%", "6,25%", "6,5%"), ("100", "10,0", "10")],
+)
+def test_slips_of_a_percentage(typed: str, comma_moved: str, digit_dropped: str) -> None:
+    assert slip(typed, dropped_digit=False) == comma_moved
+    assert slip(typed, dropped_digit=True) == digit_dropped
+
+
+def test_warning_stories_from_the_second_period_on(mailbox, all_units) -> None:
+    """Never in 2009-06; in 2009-07 one typo and one unchanged report, on time and accepted, each with its
+    one warning, from units whose June report was accepted before July began."""
+    _, truths = mailbox
+    assert not set(WARNING_STORIES) & set(truths[JUNE].scenario_counts())
+    assert truths[JUNE].expected_warnings() == []
+    june = {u.unit_code: u for u in truths[JUNE].units}
+    for truth in (truths[JULY], all_units[1]):
+        warned = [m for m in truth.messages if m.expected_warnings]
+        assert sorted(m.scenario for m in warned) == sorted(WARNING_STORIES)
+        status = {u.unit_code: u.expected_status for u in truth.units}
+        for row in warned:
+            [(code, indicator)] = warning_pairs(row.expected_warnings)
+            assert code == WARNING_STORIES[row.scenario]
+            assert (indicator == "*") == (code == "same_as_last_month")
+            assert (row.expected_state, status[row.unit_code]) == ("accepted", "on_time")
+            if truth is truths[JULY]:
+                before = june[row.unit_code]
+                assert before.submission_kind == "report"
+                assert RULE.receipt_period(datetime.fromisoformat(before.received_at)) == JUNE
+
+
+def _report_texts(maildir: Path, period: date, file: str) -> dict[str, str]:
+    from ingestion.docx_reader import parse_report
+
+    [attachment] = _parse(_files(maildir, period)[file]).iter_attachments()
+    return {code: v.value_text or "" for code, v in parse_report(attachment.get_content()).values.items()}
+
+
+def _first_report(truth: GroundTruth, unit_code: str) -> str:
+    return next(m.file for m in truth.messages if m.unit_code == unit_code and m.expected_state == "accepted")
+
+
+def test_the_forms_carry_the_slip_and_the_copy(mailbox) -> None:
+    maildir, truths = mailbox
+    stories = {m.scenario: m for m in truths[JULY].messages if m.scenario in WARNING_STORIES}
+    for scenario, row in stories.items():
+        july = _report_texts(maildir, JULY, row.file)
+        june = _report_texts(maildir, JUNE, _first_report(truths[JUNE], row.unit_code))
+        if scenario == "on_time_report_unchanged":
+            assert july == june
+            continue
+        [(_, code)] = warning_pairs(row.expected_warnings)
+        slips = {parse_number(slip(june[code], dropped_digit=d), "percent") for d in (False, True)}
+        assert parse_number(july[code], "percent") in slips, (june[code], july[code])
+
+
+def _numbers(ctx: Context, unit: ReportingUnit, period: date) -> dict[str, float | None]:
+    texts = form_values(ctx, unit, period)
+    return {i.indicator_code: normalise_value(i, texts[i.indicator_code])[0] for i in ctx.catalogue.indicators}
+
+
+def test_ordinary_reports_change_monthly_figures_only() -> None:
+    """Percentages are standing figures (no jump) and some monthly count always changes (never identical)."""
+    catalogue, registry = default_catalogue(), default_registry()
+    ctx = Context(JULY, 2009, MX, "baocao.cntt@mic.gov.example", RULE, catalogue, False, random.Random(0))
+    percents = [i.indicator_code for i in catalogue.indicators if i.value_type == "percent"]
+    for period in (JULY, AUGUST):
+        for unit in registry.expected(period):
+            now, before = _numbers(ctx, unit, period), _numbers(ctx, unit, add_months(period, -1))
+            assert now != before, unit.unit_code
+            assert [now[c] for c in percents] == [before[c] for c in percents], unit.unit_code
+
+
+def _rule_warnings(maildir: Path, truths: dict[date, GroundTruth]) -> dict[str, list[tuple[str, str]]]:
+    """Each accepted report's warnings by today's intake and warning rules (history: the latest report of each
+    earlier month), by message file."""
+    from expectations.outliers import value_warnings
+    from expectations.value_warnings import submission_values
+    from ingestion.intake import assess
+    from ingestion.mail_reader import to_inbound
+
+    registry, catalogue = default_registry(), default_catalogue()
+    rows = [(period, m) for period, truth in truths.items() for m in truth.messages]
+    inbound = [(to_inbound(_files(maildir, p)[m.file].read_bytes(), source=m.file, mx_host=MX), m) for p, m in rows]
+    accepted, reports = set(), []
+    for message, row in sorted(inbound, key=lambda item: item[0].received_at):
+        assessment = assess(message, registry=registry, catalogue=catalogue, deadline=RULE, accepted=accepted)
+        submission = assessment.submission
+        if submission is None:
+            continue
+        accepted.add((submission.unit_code, submission.period))
+        if submission.kind == SubmissionKind.REPORT:
+            reports.append((submission, row.file))
+    latest = {(s.unit_code, s.period): submission_values(s) for s, _ in reports}  # in receipt order: last wins
+    found = {}
+    for s, file in reports:
+        history = {p: values for (unit, p), values in latest.items() if unit == s.unit_code and p < s.period}
+        warnings = value_warnings(s.message_hash, s.period, submission_values(s), history, catalogue)
+        found[file] = sorted((w.warning_code, w.indicator_code) for w in warnings)
+    return found
+
+
+def test_expected_warnings_are_what_the_intake_rules_give(three_months) -> None:
+    """Message by message over three months: the typo, the unchanged report and, in August, the jump back
+    when July's typo is corrected; no other report gets a warning."""
+    maildir, truths = three_months
+    found = _rule_warnings(maildir, truths)
+    expected = {m.file: sorted(warning_pairs(m.expected_warnings)) for t in truths.values() for m in t.messages}
+    assert found == {file: expected[file] for file in found}
+    assert not any(expected[file] for file in set(expected) - set(found))
+    july_typo = next(m for m in truths[JULY].messages if m.scenario == "on_time_report_typo")
+    corrected = [m for m in truths[AUGUST].messages if m.unit_code == july_typo.unit_code and m.expected_warnings]
+    assert corrected and all(m.expected_warnings == july_typo.expected_warnings for m in corrected)
