@@ -50,24 +50,26 @@ class ValueWarning:
     message_en: str
 
 
-def modified_z_score(value: float, history: Sequence[float]) -> float | None:
+def _median_and_mad(history: Sequence[float]) -> tuple[float, float] | None:
     """``None`` when the history is too short or has no spread around its median (MAD = 0)."""
     if len(history) < MIN_HISTORY:
         return None
     centre = median(history)
     mad = median(abs(x - centre) for x in history)
-    if mad == 0:
+    return None if mad == 0 else (centre, mad)
+
+
+def modified_z_score(value: float, history: Sequence[float]) -> float | None:
+    if (spread := _median_and_mad(history)) is None:
         return None
+    centre, mad = spread
     return Z_CONSTANT * (value - centre) / mad
 
 
 def z_bounds(history: Sequence[float], threshold: float = Z_THRESHOLD) -> tuple[float, float] | None:
-    if len(history) < MIN_HISTORY:
+    if (spread := _median_and_mad(history)) is None:
         return None
-    centre = median(history)
-    mad = median(abs(x - centre) for x in history)
-    if mad == 0:
-        return None
+    centre, mad = spread
     half = threshold * mad / Z_CONSTANT
     return centre - half, centre + half
 

@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import pytest
+from corpus.make_corpus import rezip
 
 from ingestion.attachments import (
     MAX_ATTACHMENT_BYTES,
@@ -36,16 +37,6 @@ def form() -> bytes:
     from ingestion.form import build_form
 
     return build_form(default_registry().get(UNIT), JUNE, {})
-
-
-def _rezip(docx: bytes, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            target.writestr(info.filename, (replace or {}).get(info.filename, source.read(info)))
-        for name, data in (add or {}).items():
-            target.writestr(name, data)
-    return out.getvalue()
 
 
 def _problem(payload: bytes, name: str = "bao-cao.docx") -> AttachmentProblem:
@@ -98,14 +89,14 @@ def test_a_50_mb_attachment_in_a_message_is_quarantined():
 
 
 def test_zip_bomb_is_refused(form):
-    bomb = _rezip(form, add={"word/media/padding.bin": bytes(30 * 1024 * 1024)})
+    bomb = rezip(form, add={"word/media/padding.bin": bytes(30 * 1024 * 1024)})
     assert len(bomb) < MAX_ATTACHMENT_BYTES
     assert _problem(bomb).code == "attachment_too_complex"
     assert _decide(bomb).decision.reason_code == "attachment_too_complex"
 
 
 def test_too_many_zip_entries_are_refused(form):
-    many = _rezip(form, add={f"customXml/item{i}.xml": b"<a/>" for i in range(1200)})
+    many = rezip(form, add={f"customXml/item{i}.xml": b"<a/>" for i in range(1200)})
     assert _problem(many).code == "attachment_too_complex"
 
 
@@ -113,7 +104,7 @@ def test_macro_enabled_document_is_refused(form):
     with zipfile.ZipFile(io.BytesIO(form)) as package:
         types = package.read("[Content_Types].xml")
     macro_types = types.replace(b"wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml")
-    docm = _rezip(form, replace={"[Content_Types].xml": macro_types}, add={"word/vbaProject.bin": b"\0" * 64})
+    docm = rezip(form, replace={"[Content_Types].xml": macro_types}, add={"word/vbaProject.bin": b"\0" * 64})
     assert _problem(docm, "bao-cao.docm").code == "macro_attachment"
     result = _decide(docm, "bao-cao.docm")
     assert result.decision.reason_code == "macro_attachment"
@@ -162,7 +153,7 @@ def test_xxe_payload_is_not_resolved(form, tmp_path):
         '<!ENTITY lol "lollollollollollollollollollol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
     )
     rest = rest.replace("Tỉnh Hà Giang", "&xxe;&lol2;", 1)
-    evil = _rezip(form, replace={"word/document.xml": (declaration + "?>" + doctype + rest).encode("utf-8")})
+    evil = rezip(form, replace={"word/document.xml": (declaration + "?>" + doctype + rest).encode("utf-8")})
     report = parse_report(evil)
     assert "TOP-SECRET" not in repr(report)
     assert "lollol" not in repr(report)
