@@ -14,6 +14,7 @@ import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -176,8 +177,16 @@ def _read_part(package: zipfile.ZipFile, name: str) -> bytes:
 def _default_font(package: zipfile.ZipFile, namespace: str) -> str | None:
     """The document's default Latin font (``docDefaults``, else the Normal style), where legacy fonts hide."""
     try:
-        styles = etree.fromstring(_read_part(package, "word/styles.xml"), _XML_PARSER)
-    except (ValueError, etree.XMLSyntaxError):
+        return _default_font_in(_read_part(package, "word/styles.xml"), namespace)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=32)  # forms made from one template share their styles part, the costliest XML to parse
+def _default_font_in(styles_xml: bytes, namespace: str) -> str | None:
+    try:
+        styles = etree.fromstring(styles_xml, _XML_PARSER)
+    except etree.XMLSyntaxError:
         return None
     w = f"{{{namespace}}}"
     for path in (f"{w}docDefaults/{w}rPrDefault/{w}rPr/{w}rFonts", f"{w}style[@{w}default='1']/{w}rPr/{w}rFonts"):
