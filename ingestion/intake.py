@@ -220,8 +220,9 @@ def _assess_report(
 
 
 def _attachment_decision(message: InboundMessage, unit: ReportingUnit, problem: AttachmentProblem) -> Decision:
-    _, vi, _ = explain(problem.code, filename=problem.filename, detail=problem.detail_vi)
-    state, _, en = explain(problem.code, filename=problem.filename, detail=problem.detail_en)
+    state, vi, en = explain(
+        problem.code, filename=problem.filename, detail=problem.detail_vi, detail_en=problem.detail_en
+    )
     return Decision(message.message_hash, state, problem.code, vi, en, unit_code=unit.unit_code)
 
 
@@ -242,11 +243,7 @@ def _assess_notice(message: InboundMessage, unit: ReportingUnit, notice: Notice,
         )
         return Assessment(decision)
     if (unit.unit_code, same_as) not in ctx.accepted:
-        decision = _decision(
-            message, "notice_without_previous", unit, same_as=format_period(same_as), period=format_period(period)
-        )
-        decision.period = period
-        return Assessment(decision)
+        return Assessment(_notice_without_previous(message.message_hash, unit, same_as, period))
     decision = _decision(message, "accepted_notice", unit, period=format_period(period), same_as=format_period(same_as))
     decision.period, decision.kind = period, SubmissionKind.SAME_AS_NOTICE
     submission = Submission(
@@ -264,16 +261,29 @@ def _local_day(moment: datetime, deadline: DeadlineRule) -> str:
     return moment.astimezone(ZoneInfo(deadline.timezone)).strftime("%d/%m/%Y %H:%M")
 
 
-def quarantine_invalid(assessment: Assessment, problems: list[str], unit: ReportingUnit) -> Assessment:
+def quarantine_invalid(
+    assessment: Assessment, problems_vi: list[str], problems_en: list[str], unit: ReportingUnit
+) -> Assessment:
     """Turn an accepted report into a quarantined one because its values failed the data-quality checks."""
     message_hash = assessment.decision.message_hash
-    state, vi, en = explain("invalid_values", detail="; ".join(problems))
+    state, vi, en = explain("invalid_values", detail="; ".join(problems_vi), detail_en="; ".join(problems_en))
     decision = Decision(message_hash, state, "invalid_values", vi, en, unit_code=unit.unit_code)
     decision.period = assessment.decision.period
     return Assessment(decision, None, assessment.report)
 
 
-def confirm_notices(results: list[Assessment], accepted_before: Collection[tuple[str, date]]) -> list[Assessment]:
+def _notice_without_previous(message_hash: str, unit: ReportingUnit, same_as: date, period: date) -> Decision:
+    state, vi, en = explain(
+        "notice_without_previous", unit=unit.name_vi, same_as=format_period(same_as), period=format_period(period)
+    )
+    decision = Decision(message_hash, state, "notice_without_previous", vi, en, unit_code=unit.unit_code)
+    decision.period = period
+    return decision
+
+
+def confirm_notices(
+    results: list[Assessment], accepted_before: Collection[tuple[str, date]], registry: Registry
+) -> list[Assessment]:
     """Re-check "same as" notices in receipt order once the data-quality checks have run: a notice whose previous
     month was only a report of this run that the checks then quarantined is quarantined in turn."""
     accepted = set(accepted_before)
@@ -283,16 +293,8 @@ def confirm_notices(results: list[Assessment], accepted_before: Collection[tuple
         if submission is not None and submission.kind == SubmissionKind.SAME_AS_NOTICE:
             same_as = submission.same_as_period
             if same_as is not None and (submission.unit_code, same_as) not in accepted:
-                state, vi, en = explain(
-                    "notice_without_previous",
-                    unit=submission.unit_code,
-                    same_as=format_period(same_as),
-                    period=format_period(submission.period),
-                )
-                decision = Decision(
-                    submission.message_hash, state, "notice_without_previous", vi, en, unit_code=submission.unit_code
-                )
-                decision.period = submission.period
+                unit = registry.get(submission.unit_code)
+                decision = _notice_without_previous(submission.message_hash, unit, same_as, submission.period)
                 assessment = Assessment(decision, None, assessment.report)
         if assessment.submission is not None:
             accepted.add((assessment.submission.unit_code, assessment.submission.period))

@@ -157,7 +157,9 @@ _REASONS = [
 REASONS: dict[str, Reason] = {r.code: r for r in _REASONS}
 
 
-def explain(code: str, **fields: object) -> tuple[MessageState, str, str]:
-    """The state and the filled Vietnamese and English texts for ``code``."""
+def explain(code: str, *, detail_en: str | None = None, **fields: object) -> tuple[MessageState, str, str]:
+    """The state and the filled Vietnamese and English texts for ``code``; ``detail_en``, when given, is the
+    English text's ``{detail}`` (``detail`` then fills the Vietnamese one only)."""
     reason = REASONS[code]
-    return reason.state, reason.vi.format(**fields), reason.en.format(**fields)
+    english = fields if detail_en is None else fields | {"detail": detail_en}
+    return reason.state, reason.vi.format(**fields), reason.en.format(**english)

@@ -128,11 +128,11 @@ def run_intake(
             if assessment.submission and assessment.submission.message_hash in problems:
                 unit = registry.get(assessment.submission.unit_code)
                 found = problems[assessment.submission.message_hash]
-                assessment = quarantine_invalid(assessment, [p.message_vi for p in found], unit)
-                detail_en = "; ".join(p.message_en for p in found)  # quarantine_invalid words both in Vietnamese
-                assessment.decision.reason_en = explain("invalid_values", detail=detail_en)[2]
+                assessment = quarantine_invalid(
+                    assessment, [p.message_vi for p in found], [p.message_en for p in found], unit
+                )
             checked.append((message, path, assessment))
-        confirmed = confirm_notices([a for _, _, a in checked], accepted_before)
+        confirmed = confirm_notices([a for _, _, a in checked], accepted_before, registry)
         checked = [(message, path, a) for (message, path, _), a in zip(checked, confirmed, strict=True)]
         for _, _, assessment in checked:
             counts.states[assessment.decision.state.value] += 1
