@@ -168,7 +168,6 @@ def validate_submissions(
 
 
 def _run(frame, catalogue: Catalogue, home: Path | None):  # -> ExpectationSuiteValidationResult
-    suite = submission_suite(catalogue)
     if home is not None:
         from expectations.project import SUBMISSION_CHECKPOINT, open_context, stale_suites
 
@@ -177,7 +176,7 @@ def _run(frame, catalogue: Catalogue, home: Path | None):  # -> ExpectationSuite
             outcome = context.checkpoints.get(SUBMISSION_CHECKPOINT).run(batch_parameters={"dataframe": frame})
             return next(iter(outcome.run_results.values()))
         log.warning("The committed GX suites differ from the catalogue; run `python -m expectations.project`.")
-    return _run_ephemeral(frame, suite)
+    return _run_ephemeral(frame, submission_suite(catalogue))
 
 
 def _run_ephemeral(frame, suite):  # -> ExpectationSuiteValidationResult

@@ -114,12 +114,7 @@ def _ole_names(payload: bytes, names: tuple[str, ...]) -> bool:
 
 def _check_ole(payload: bytes, name: str) -> None:
     if _ole_names(payload, OLE_ENCRYPTED_STREAMS):
-        raise AttachmentProblem(
-            "encrypted_attachment",
-            name,
-            "tệp được đặt mật khẩu nên không mở được",
-            "the file is protected by a password and cannot be opened",
-        )
+        raise _encrypted(name)
     if _ole_names(payload, OLE_MACRO_STORAGES):
         raise AttachmentProblem(
             "macro_attachment",
@@ -153,12 +148,7 @@ def _check_zip(payload: bytes, name: str) -> str:
         ):
             raise _too_complex(name, f"{entry.filename} compressed {entry.file_size // max(1, entry.compress_size)}:1")
     if encrypted:
-        raise AttachmentProblem(
-            "encrypted_attachment",
-            name,
-            "tệp được đặt mật khẩu nên không mở được",
-            "the file is protected by a password and cannot be opened",
-        )
+        raise _encrypted(name)
     names = {e.filename.lower() for e in entries}
     if any(n.endswith("vbaproject.bin") for n in names) or MACRO_CONTENT_TYPE in content_types.lower():
         raise AttachmentProblem("macro_attachment", name, "tệp có chứa macro (.docm)", "it contains macros (.docm)")
@@ -188,4 +178,13 @@ def _too_complex(name: str, what: str) -> AttachmentProblem:
         name,
         "tệp nén bất thường (quá nhiều thành phần hoặc dung lượng giải nén quá lớn)",
         f"the file's package is abnormal ({what})",
+    )
+
+
+def _encrypted(name: str) -> AttachmentProblem:
+    return AttachmentProblem(
+        "encrypted_attachment",
+        name,
+        "tệp được đặt mật khẩu nên không mở được",
+        "the file is protected by a password and cannot be opened",
     )

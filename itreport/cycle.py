@@ -138,7 +138,7 @@ def run_intake(
             counts.states[assessment.decision.state.value] += 1
             counts.reasons[assessment.decision.reason_code] += 1
         counts.rows_inserted = load(conn, checked)
-        accepted = [a.submission for _, _, a in checked if a.submission and a.submission.kind == SubmissionKind.REPORT]
+        accepted = [a.submission for _, _, a in checked if a.submission]
         counts.rows_inserted["value_warnings"] = record_value_warnings(
             conn, accepted, catalogue, jump_points=settings.jump_points
         )
