@@ -237,6 +237,7 @@ def demo(
 
 def print_summary(settings: Settings, period: date, smtp_url: str, seconds: float) -> None:
     from expectations.project import data_docs_index
+    from expectations.warehouse import existing_tables
     from itreport.cycle import compliance
 
     result = compliance(settings, period)
@@ -272,12 +273,7 @@ def print_summary(settings: Settings, period: date, smtp_url: str, seconds: floa
             conn.execute("select reply_kind, count(*) from raw.replies where withheld_reason is null group by 1")
         )
         withheld = conn.execute("select count(*) from raw.replies where withheld_reason is not null").fetchone()[0]
-        marts = [
-            name
-            for (name,) in conn.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-            )
-        ]
+        marts = sorted(existing_tables(conn, "marts"))
     by_state: dict[str, list[str]] = {}
     for state, reason, count in ledger:
         by_state.setdefault(state, []).append(f"{count} {reason}")
