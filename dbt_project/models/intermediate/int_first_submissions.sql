@@ -1,36 +1,19 @@
--- Per (unit, period) with any attributed activity: the FIRST accepted submission by received_at (the one
--- timeliness follows; later ones are corrections), how many were accepted (attempts) and how many
--- messages were quarantined (rejections). Units with rejections only have a row with a null submission.
+-- Per (unit, period) with any attributed activity: the FIRST accepted submission (version 1 of
+-- int_submission_versions, the one timeliness follows; later ones are corrections), how many were accepted
+-- (attempts) and how many messages were quarantined (rejections). Units with rejections only have a row with
+-- a null submission.
 
 with
 
-submissions as (
+submission_versions as (
 
-    select * from {{ ref('stg_submissions') }}
+    select * from {{ ref('int_submission_versions') }}
 
 ),
 
 messages as (
 
     select * from {{ ref('stg_messages') }}
-
-),
-
-ranked_submissions as (
-
-    select
-        unit_code,
-        period_month,
-        message_hash,
-        submission_kind,
-        received_at,
-        row_number() over (
-            partition by unit_code, period_month
-            order by received_at asc, message_hash asc
-        ) as attempt_number,
-        count(*) over (partition by unit_code, period_month) as accepted_count
-
-    from submissions
 
 ),
 
@@ -42,10 +25,10 @@ first_submissions as (
         message_hash,
         submission_kind,
         received_at,
-        accepted_count
+        version_count
 
-    from ranked_submissions
-    where attempt_number = 1
+    from submission_versions
+    where is_first
 
 ),
 
@@ -90,7 +73,7 @@ joined as (
         first_submissions.message_hash,
         first_submissions.submission_kind,
         first_submissions.received_at,
-        cast(coalesce(first_submissions.accepted_count, 0) as integer) as attempts,
+        cast(coalesce(first_submissions.version_count, 0) as integer) as attempts,
         cast(coalesce(rejections.rejected_count, 0) as integer) as rejections
 
     from activity

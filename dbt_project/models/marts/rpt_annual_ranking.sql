@@ -150,15 +150,16 @@ pivoted as (
     select
         group_indices.unit_code,
         group_indices.ranking_year,
-        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'information'), 0)
+        -- null for a group without scored indicators; indexed makes it 0 (as for a unit without values)
+        max(group_indices.group_index) filter (where group_indices.group_code = 'information')
             as information_index,
-        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'online_services'), 0)
+        max(group_indices.group_index) filter (where group_indices.group_code = 'online_services')
             as online_services_index,
-        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'internal_use'), 0)
+        max(group_indices.group_index) filter (where group_indices.group_code = 'internal_use')
             as internal_use_index,
-        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'policy_hr'), 0)
+        max(group_indices.group_index) filter (where group_indices.group_code = 'policy_hr')
             as policy_hr_index,
-        coalesce(max(group_indices.group_index) filter (where group_indices.group_code = 'infrastructure'), 0)
+        max(group_indices.group_index) filter (where group_indices.group_code = 'infrastructure')
             as infrastructure_index,
         sum(group_indices.group_index * scoring_weights.group_weight) as weighted_index
 

@@ -15,6 +15,12 @@ expected_reports as (
 
 ),
 
+year_end_values as (
+
+    select * from {{ ref('int_year_end_values') }}
+
+),
+
 unit_years as (
 
     select distinct
@@ -24,12 +30,6 @@ unit_years as (
         cast(extract(year from period_month) as integer) as expected_year
 
     from expected_reports
-
-),
-
-year_end_values as (
-
-    select * from {{ ref('int_year_end_values') }}
 
 ),
 
