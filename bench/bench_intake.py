@@ -15,14 +15,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ingestion.catalogue import default_catalogue
-from ingestion.docx_reader import parse_report
-from ingestion.form import build_form
-from ingestion.intake import assess
-from ingestion.mail_reader import iter_maildir, to_inbound
-from ingestion.periods import DeadlineRule
-from ingestion.registry import default_registry
-from ingestion.sample_mail import generate_mailbox
+from ingestion.decide.classify import assess
+from ingestion.documents.docx_reader import parse_report
+from ingestion.documents.form import build_form
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.periods import DeadlineRule
+from ingestion.domain.registry import default_registry
+from ingestion.mailbox.headers import to_inbound
+from ingestion.mailbox.maildir import iter_maildir
+from itreport.demo.sample_mail import generate_mailbox
 
 
 def _timed(action: Callable[[], object], repeats: int) -> list[float]:

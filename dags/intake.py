@@ -1,7 +1,7 @@
 """intake: read the reporting mailbox during the month — archive, decide, check, load, reply to agencies.
 
 Hourly (Asia/Ho_Chi_Minh) so agencies get their receipt or rejection while they can still fix a report
-before the deadline. Wiring only: the work lives in ``itreport.dag_tasks`` and the packages it calls.
+before the deadline. Wiring only: the tasks live in ``itreport.orchestration.tasks``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pendulum
 from airflow.sdk import dag
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from itreport.dag_tasks import intake, prepare_warehouse, send_replies
-from itreport.settings import Settings
+from itreport.config.settings import Settings
+from itreport.orchestration.tasks import intake, prepare_warehouse, send_replies
 
 SETTINGS = Settings.from_env()
 

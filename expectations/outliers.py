@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from statistics import median
 
-from ingestion.catalogue import NUMERIC_TYPES, Catalogue, Indicator
-from ingestion.periods import add_months, format_period
+from ingestion.domain.catalogue import NUMERIC_TYPES, Catalogue, Indicator
+from ingestion.domain.periods import add_months, format_period
 
 HISTORY_MONTHS = 12
 MIN_HISTORY = 3

@@ -18,14 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from expectations.suites import KEY_COLUMN, SUBMISSION_SUITE, submission_suite, warehouse_suites
-from ingestion.catalogue import Catalogue, default_catalogue
+from expectations.warehouse_views import WAREHOUSE_SCHEMA, drop_views, point_views
+from ingestion.domain.catalogue import Catalogue, default_catalogue
+from ingestion.domain.resources import package_file
 
 if TYPE_CHECKING:
     import great_expectations as gx
     from great_expectations.data_context import FileDataContext
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parent
-GX_DIR = EXPECTATIONS_DIR / "gx"
+GX_DIR = package_file("expectations", "gx")
+EXPECTATIONS_DIR = GX_DIR.parent
 SUITES_DIR = GX_DIR / "expectations"
 
 STATE_VARIABLE = "itreport_gx_state"
@@ -39,7 +41,6 @@ SUBMISSIONS_BATCH = "run"
 SUBMISSION_CHECKPOINT = "submission_checks"
 
 WAREHOUSE_DATASOURCE = "warehouse"
-WAREHOUSE_SCHEMA = "gx_checks"  # views the warehouse checkpoint reads; see expectations.warehouse
 WAREHOUSE_CHECKPOINT = "warehouse_checks"
 DATA_DOCS_SITE = "itreport_site"
 
@@ -127,8 +128,6 @@ def create_project(root: Path, warehouse_url: str, catalogue: Catalogue | None =
     import psycopg
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.datasource.fluent import PostgresDatasource
-
-    from expectations.warehouse import drop_views, point_views
 
     catalogue = catalogue or default_catalogue()
     gx.get_context(mode="file", project_root_dir=root)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from ingestion.catalogue import NUMERIC_TYPES, Catalogue
+from ingestion.domain.catalogue import NUMERIC_TYPES, Catalogue
 
 if TYPE_CHECKING:
     import great_expectations as gx

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from expectations.suites import KEY_COLUMN, column_for, submission_suite, text_column_for
-from ingestion.catalogue import Catalogue, Indicator
-from ingestion.models import ReportValue, Submission
+from ingestion.domain.catalogue import Catalogue, Indicator
+from ingestion.domain.records import ReportValue, Submission
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def _allowed(indicator: Indicator) -> tuple[str, str]:
     return f"không quá {number_text(high)}{unit_vi}", f"at most {number_text(high)}{unit_en}"
 
 
-def explain(meta: dict[str, Any], catalogue: Catalogue, values: dict[str, ReportValue]) -> Problem:
+def describe_failure(meta: dict[str, Any], catalogue: Catalogue, values: dict[str, ReportValue]) -> Problem:
     """The problem an expectation's failure means for one submission (``meta`` as set in the suite)."""
     check = meta.get("check", "")
     if check == "rule":
@@ -161,7 +161,7 @@ def validate_submissions(
             raise RuntimeError(f"GX could not evaluate {outcome.expectation_config.type}: {outcome.exception_info}")
         for index in failing:
             message_hash = index[KEY_COLUMN] if isinstance(index, dict) else frame.iloc[index][KEY_COLUMN]
-            problem = explain(meta, catalogue, by_hash[message_hash])
+            problem = describe_failure(meta, catalogue, by_hash[message_hash])
             if problem not in problems[message_hash]:
                 problems[message_hash].append(problem)
     return dict(problems)

@@ -12,9 +12,9 @@ from datetime import date
 import psycopg
 
 from expectations.outliers import HISTORY_MONTHS, Values, ValueWarning, value_warnings
-from ingestion.catalogue import Catalogue
-from ingestion.models import Submission, SubmissionKind
-from ingestion.periods import add_months
+from ingestion.domain.catalogue import Catalogue
+from ingestion.domain.periods import add_months
+from ingestion.domain.records import Submission, SubmissionKind
 
 
 def unit_history(conn: psycopg.Connection, unit_code: str, period: date) -> dict[date, Values]:

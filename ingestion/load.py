@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from pathlib import Path
 
 import psycopg
 
-from ingestion.intake import Assessment
-from ingestion.models import InboundMessage
+from ingestion.domain.records import ReceivedMessage
+from ingestion.domain.resources import package_file
 
-RAW_SCHEMA_SQL = Path(__file__).with_name("raw_schema.sql")
+RAW_SCHEMA_SQL = package_file("ingestion", "raw_schema.sql")
 
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
@@ -22,11 +21,12 @@ def known_hashes(conn: psycopg.Connection) -> set[str]:
     return {row[0] for row in conn.execute("select message_hash from raw.messages")}
 
 
-def load(conn: psycopg.Connection, results: Iterable[tuple[InboundMessage, Path, Assessment]]) -> dict[str, int]:
+def load(conn: psycopg.Connection, received: Iterable[ReceivedMessage]) -> dict[str, int]:
     """Insert each message's ledger row, and its submission and values when accepted. Returns rows inserted."""
     counts = {"messages": 0, "submissions": 0, "values": 0}
     with conn.cursor() as cur:
-        for message, archive_path, assessment in results:
+        for item in received:
+            message, archive_path, assessment = item.message, item.archive_path, item.decided
             decision = assessment.decision
             cur.execute(
                 """

@@ -1,0 +1,1 @@
+"""The product's command-line entry points, orchestration, notifications and reports."""

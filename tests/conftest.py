@@ -30,15 +30,15 @@ logging.raiseExceptions = False
 @pytest.fixture(scope="session", autouse=True)
 def _stop_embedded_warehouse_at_exit():
     yield
-    from itreport.settings import Settings
-    from itreport.warehouse import stop_embedded
+    from itreport.config.settings import Settings
+    from itreport.config.warehouse import stop_embedded
 
     stop_embedded(Settings.from_env())
 
 
 @pytest.fixture(scope="session")
 def settings():
-    from itreport.settings import Settings
+    from itreport.config.settings import Settings
 
     return Settings.from_env()
 
@@ -48,7 +48,7 @@ def warehouse_conn(settings):
     """A connection to the embedded PostgreSQL of this test session (a fresh database per session)."""
     import psycopg
 
-    from itreport import warehouse
+    from itreport.config import warehouse
 
     url = warehouse.warehouse_url(settings)
     with psycopg.connect(url, autocommit=True) as conn:

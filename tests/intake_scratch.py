@@ -10,7 +10,7 @@ def scratch_settings(settings, home: Path, database: str):
     """Settings for a throw-away database on the session's embedded server, and a home of its own."""
     import psycopg
 
-    from itreport import warehouse
+    from itreport.config import warehouse
 
     warehouse.warehouse_url(settings)  # starts the embedded server
     server = warehouse._embedded_server(settings)

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from ingestion.periods import DeadlineRule
-from itreport.alerts import WARNINGS_SHOWN, compose_alert
-from itreport.compliance import ComplianceRow, PeriodCompliance, WarningRow
+from ingestion.domain.periods import DeadlineRule
+from itreport.notify.alerts import WARNINGS_SHOWN, compose_alert
+from itreport.reports.compliance import ComplianceRow, PeriodCompliance, WarningRow
 
 PERIOD = date(2009, 7, 1)
 RECEIVED = datetime(2009, 7, 10, 3, 0, tzinfo=UTC)
@@ -106,12 +106,12 @@ class _Sender:
 
 
 def test_send_compliance_alert_attaches_both_csv_files(monkeypatch, settings):
-    from itreport import cycle
+    from itreport.notify import alerts
 
     alert = compose_alert(_compliance([_warning(1)]), DeadlineRule())
-    monkeypatch.setattr(cycle, "compliance_alert", lambda _settings, _period: alert)
+    monkeypatch.setattr(alerts, "period_alert", lambda _settings, _period: alert)
     sender = _Sender()
-    result = cycle.send_compliance_alert(settings, PERIOD, sender)
+    result = alerts.send_alert_once(settings, PERIOD, sender)
     (sent,) = sender.sent
     assert sent["subject"] == alert.subject and sent["html_content"] == alert.html
     names = [path.rsplit("/", 1)[-1] for path in sent["files"]]

@@ -12,7 +12,8 @@ from email.utils import format_datetime
 import pytest
 from corpus.make_corpus import rezip
 
-from ingestion.attachments import (
+from ingestion.decide.classify import assess
+from ingestion.documents.attachments import (
     MAX_ATTACHMENT_BYTES,
     OLE2_MAGIC,
     AttachmentProblem,
@@ -20,12 +21,11 @@ from ingestion.attachments import (
     check_attachment,
     decode_filename,
 )
-from ingestion.catalogue import default_catalogue
-from ingestion.intake import assess
-from ingestion.mail_reader import parse_bytes, to_inbound
-from ingestion.models import Attachment, MessageState
-from ingestion.periods import DeadlineRule
-from ingestion.registry import default_registry
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.periods import DeadlineRule
+from ingestion.domain.records import Attachment, MessageState
+from ingestion.domain.registry import default_registry
+from ingestion.mailbox.headers import parse_bytes, to_inbound
 
 MX = "mx.baocao-cntt.gov.example"
 UNIT = "P02"
@@ -34,7 +34,7 @@ JUNE = date(2009, 6, 1)
 
 @pytest.fixture(scope="module")
 def form() -> bytes:
-    from ingestion.form import build_form
+    from ingestion.documents.form import build_form
 
     return build_form(default_registry().get(UNIT), JUNE, {})
 
@@ -141,7 +141,7 @@ def test_not_a_word_file_is_unreadable():
 
 
 def test_xxe_payload_is_not_resolved(form, tmp_path):
-    from ingestion.docx_reader import parse_report
+    from ingestion.documents.docx_reader import parse_report
 
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-LINE", encoding="utf-8")

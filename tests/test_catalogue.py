@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ingestion.catalogue import VALUE_TYPES, default_catalogue
-from ingestion.registry import UNIT_TYPES
+from ingestion.domain.catalogue import VALUE_TYPES, default_catalogue
+from ingestion.domain.registry import UNIT_TYPES
 
 CATALOGUE = default_catalogue()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from itreport.settings import DAGS_DIR
+from itreport.config.settings import DAGS_DIR
 
 
 @pytest.fixture(scope="module")

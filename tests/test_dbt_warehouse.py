@@ -117,7 +117,7 @@ def _snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def dbt_database(settings, warehouse_conn):
     """A fresh database on the session's server with the raw schema and the first load; yields its URL parts."""
-    from itreport.warehouse import dbt_env
+    from itreport.config.warehouse import dbt_env
 
     warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
     warehouse_conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
@@ -274,9 +274,9 @@ def test_value_warnings_reach_the_marts_and_never_change_the_status(builds, dbt_
 
 
 def test_alert_lists_the_period_warnings_from_the_mart(builds, dbt_database):
-    from itreport.alerts import compose_alert
-    from itreport.compliance import period_compliance
-    from itreport.settings import Settings
+    from itreport.config.settings import Settings
+    from itreport.notify.alerts import compose_alert
+    from itreport.reports.compliance import period_compliance
 
     june = period_compliance(dbt_database["conn"], date(2009, 6, 1))
     assert [(w.unit_code, w.indicator_code, w.warning_code) for w in june.warnings] == [
@@ -321,8 +321,8 @@ def test_the_same_alert_is_sent_once_unless_resent(builds, dbt_database, setting
 
     from intake_scratch import RecordingSender
 
-    from itreport import warehouse
-    from itreport.cycle import send_compliance_alert
+    from itreport.config import warehouse
+    from itreport.notify.alerts import send_alert_once as send_compliance_alert
 
     server = warehouse._embedded_server(settings)
     scratch = dataclasses.replace(settings, home=tmp_path, warehouse_url=server.get_uri(DATABASE))

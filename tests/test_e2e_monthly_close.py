@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.periods import format_period
+from ingestion.domain.periods import format_period
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("airflow")]
 
@@ -37,9 +37,11 @@ def closed_months(empty_state, warehouse_conn):
     """Two generated months, each closed by a real monthly_close run, with a local SMTP server listening."""
     import os
 
-    from ingestion.sample_mail import generate_mailbox
-    from itreport import airflow_env, smtp_sink, warehouse
-    from itreport.runs import run_monthly_close
+    from itreport.config import warehouse
+    from itreport.demo import smtp_sink
+    from itreport.demo.sample_mail import generate_mailbox
+    from itreport.orchestration import airflow_env
+    from itreport.orchestration.local_runner import run_monthly_close
 
     settings = empty_state
     truths = {
@@ -64,8 +66,8 @@ def _truth_rows(settings, period: date) -> list[dict[str, str]]:
 
 def _expected_warnings(settings, period: date) -> list[tuple[str, str, str, str]]:
     """(message hash, unit, indicator, warning code) of every warning the generator planted for ``period``."""
-    from ingestion.mail_reader import message_hash
-    from ingestion.sample_mail import read_ground_truth, warning_pairs
+    from ingestion.mailbox.archive import message_hash
+    from itreport.demo.sample_mail import read_ground_truth, warning_pairs
 
     rows = read_ground_truth(settings.maildir.parent / f"messages-{format_period(period)}.csv")
     return sorted(
@@ -117,7 +119,7 @@ def test_every_message_has_exactly_one_final_state(closed_months, settings, ware
 
 
 def test_message_states_match_the_generator(closed_months, settings, warehouse_conn):
-    from ingestion.mail_reader import message_hash
+    from ingestion.mailbox.archive import message_hash
 
     ledger = {
         h: (state, reason)
@@ -227,9 +229,11 @@ def test_alert_names_the_units_with_value_warnings(closed_months, settings, ware
 
 
 def test_run_summary_counts_the_value_warnings(closed_months, settings, warehouse_conn, capsys):
-    from itreport.cli import print_summary
+    from rich.console import Console
 
-    print_summary(settings, PERIODS[-1], "", 0)
+    from itreport.cli.summary import print_summary
+
+    print_summary(Console(), settings, PERIODS[-1], "", 0)
     count = warehouse_conn.execute(
         "select count(*) from marts.fct_value_warnings where period_month = %s and is_effective", (PERIODS[-1],)
     ).fetchone()[0]
@@ -237,7 +241,7 @@ def test_run_summary_counts_the_value_warnings(closed_months, settings, warehous
 
 
 def test_archive_is_content_addressed(closed_months, settings):
-    from ingestion.mail_reader import message_hash
+    from ingestion.mailbox.archive import message_hash
 
     for path in list(settings.archive_dir.rglob("*.eml"))[:10]:
         assert path.stem == message_hash(path.read_bytes())
@@ -263,7 +267,7 @@ def test_form_prefilled_from_the_warehouse(closed_months, settings, warehouse_co
     import subprocess
     import sys
 
-    from ingestion.docx_reader import parse_report
+    from ingestion.documents.docx_reader import parse_report
 
     unit_code, message = warehouse_conn.execute(
         "select unit_code, message_hash from raw.submissions "
@@ -276,7 +280,7 @@ def test_form_prefilled_from_the_warehouse(closed_months, settings, warehouse_co
         ).fetchall()
     )
     target = tmp_path / "form.docx"
-    command = [sys.executable, "-m", "itreport.cli", "form", "--unit", unit_code, "--period", "2009-07"]
+    command = [sys.executable, "-m", "itreport.cli.app", "form", "--unit", unit_code, "--period", "2009-07"]
     subprocess.run([*command, "--prefill-from", "2009-06", "-o", str(target)], check=True, capture_output=True)
     parsed = parse_report(target.read_bytes())
     assert parsed.unit_code == unit_code and parsed.period == date(2009, 7, 1)

@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ingestion.catalogue import ConsistencyRule, default_catalogue
-from ingestion.models import ReportValue, Submission, SubmissionKind
-from ingestion.periods import DeadlineRule
-from ingestion.registry import default_registry
-from ingestion.sample_mail import Context, form_values
-from ingestion.values import normalise_value
+from ingestion.documents.values import normalise_value
+from ingestion.domain.catalogue import ConsistencyRule, default_catalogue
+from ingestion.domain.periods import DeadlineRule
+from ingestion.domain.records import ReportValue, Submission, SubmissionKind
+from ingestion.domain.registry import default_registry
+from itreport.demo.sample_mail import Context, form_values
 
 CATALOGUE = default_catalogue()
 PERIOD = date(2009, 7, 1)

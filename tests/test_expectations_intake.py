@@ -10,8 +10,8 @@ from email.utils import format_datetime
 
 import pytest
 
-from ingestion.catalogue import default_catalogue
-from ingestion.registry import default_registry
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.registry import default_registry
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("airflow")]  # shares raw tables with the e2e run
 
@@ -27,7 +27,7 @@ def _texts(**overrides: str) -> dict[str, str]:
 
 
 def _message(unit_code: str, period: date, texts: dict[str, str], mx_host: str) -> bytes:
-    from ingestion.form import build_form
+    from ingestion.documents.form import build_form
 
     unit = default_registry().get(unit_code)
     received = datetime(period.year, period.month, 10, 3, tzinfo=UTC)
@@ -50,9 +50,9 @@ def _message(unit_code: str, period: date, texts: dict[str, str], mx_host: str) 
 
 @pytest.fixture(scope="module")
 def intake(tmp_path_factory, warehouse_conn):
-    from ingestion.mail_reader import message_hash
-    from itreport.cycle import run_intake
-    from itreport.settings import Settings
+    from ingestion.mailbox.archive import message_hash
+    from itreport.config.settings import Settings
+    from itreport.orchestration.intake_run import run_intake
 
     maildir = tmp_path_factory.mktemp("maildir")
     (maildir / "new").mkdir()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_expectations import real_submission
 
-from ingestion.catalogue import ConsistencyRule, Indicator, default_catalogue
+from ingestion.domain.catalogue import ConsistencyRule, Indicator, default_catalogue
 
 CATALOGUE = default_catalogue()
 

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion.catalogue import Catalogue, Indicator, default_catalogue
-from ingestion.models import ReportValue, Submission, SubmissionKind
+from ingestion.domain.catalogue import Catalogue, Indicator, default_catalogue
+from ingestion.domain.records import ReportValue, Submission, SubmissionKind
 
 CATALOGUE = default_catalogue()
 BREAKS = ("required", "whole_number", "negative", "above_max", "yes_no", "rule")

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from ingestion.catalogue import default_catalogue
-from ingestion.models import ReportValue, Submission, SubmissionKind
-from ingestion.periods import add_months
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.periods import add_months
+from ingestion.domain.records import ReportValue, Submission, SubmissionKind
 
 pytestmark = pytest.mark.integration
 

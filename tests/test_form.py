@@ -13,9 +13,8 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.table import Table, _Row
 
-from ingestion.catalogue import Catalogue, default_catalogue
-from ingestion.doc_convert import (
-    OLE_MAGIC,
+from ingestion.documents.attachments import OLE2_MAGIC
+from ingestion.documents.doc_convert import (
     ConversionError,
     convert,
     doc_text_with_antiword,
@@ -23,11 +22,13 @@ from ingestion.doc_convert import (
     docx_to_doc_bytes,
     libreoffice_available,
 )
-from ingestion.docx_reader import parse_report
-from ingestion.form import COLUMN_NOTE, COLUMN_VALUE, build_form
-from ingestion.models import ParsedReport, ReportValue
-from ingestion.registry import ReportingUnit
-from ingestion.values import normalise_value, parse_form_period
+from ingestion.documents.docx_reader import parse_report
+from ingestion.documents.form import build_form
+from ingestion.documents.form_layout import COLUMN_NOTE, COLUMN_VALUE
+from ingestion.documents.values import normalise_value, parse_form_period
+from ingestion.domain.catalogue import Catalogue, default_catalogue
+from ingestion.domain.records import ParsedReport, ReportValue
+from ingestion.domain.registry import ReportingUnit
 
 UNIT = ReportingUnit(
     unit_code="BTTTT",
@@ -255,7 +256,7 @@ def test_unknown_code_is_a_problem(form: bytes) -> None:
 def test_rows_without_codes_are_matched_by_indicator_name(form: bytes, catalogue: Catalogue) -> None:
     """A form retyped by hand may lose its codes; the indicator's name (any case, with or without diacritics)
     still places the value."""
-    from ingestion.values import fold
+    from ingestion.domain.text import fold
 
     def drop_codes(document: DocumentObject) -> None:
         table = _indicator_table(document)
@@ -387,7 +388,7 @@ def test_parse_form_period_rejects_nonsense() -> None:
 
 
 def test_doc_round_trip_through_libreoffice(form: bytes, doc_form: bytes) -> None:
-    assert doc_form.startswith(OLE_MAGIC)
+    assert doc_form.startswith(OLE2_MAGIC)
     original, converted = parse_report(form), parse_report(doc_to_docx_bytes(doc_form))
     assert converted == original
     assert isinstance(converted, ParsedReport)

@@ -15,8 +15,8 @@ import pytest
 from imap_server import PASSWORD, USER, ImapTestServer, free_port
 from intake_scratch import scratch_settings
 
-from ingestion.imap_source import ImapAccount, ImapError
-from ingestion.mail_reader import message_hash
+from ingestion.mailbox.archive import message_hash
+from ingestion.mailbox.imap import ImapAccount, ImapError
 
 pytestmark = pytest.mark.xdist_group("imap")
 
@@ -28,9 +28,9 @@ ICT = timezone(timedelta(hours=7))
 
 def _message(unit: str | None, sent: datetime, *, sender: str | None = None, report: bool = True) -> bytes:
     """A message as the agency's client sent it, with CRLF line ends (as IMAP stores them)."""
-    from ingestion.catalogue import default_catalogue
-    from ingestion.form import build_form
-    from ingestion.registry import default_registry
+    from ingestion.documents.form import build_form
+    from ingestion.domain.catalogue import default_catalogue
+    from ingestion.domain.registry import default_registry
 
     registry = default_registry()
     msg = EmailMessage()
@@ -126,7 +126,7 @@ def imap_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def imap_run(settings, imap_server, tmp_path_factory):
-    from itreport.cycle import run_intake
+    from itreport.orchestration.intake_run import run_intake
 
     scratch = scratch_settings(settings, tmp_path_factory.mktemp("imap-home"), SCRATCH_DB)
     account = ImapAccount(host="127.0.0.1", port=imap_server.port, user=USER, password=PASSWORD, security="plain")
@@ -232,7 +232,7 @@ def test_messages_in_equal_archived_equal_decided(imap_run):
 
 
 def test_an_unreachable_server_fails_the_run(imap_run):
-    from itreport.cycle import run_intake
+    from itreport.orchestration.intake_run import run_intake
 
     scratch = imap_run["settings"]
     closed = dataclasses.replace(scratch.imap, port=free_port())
@@ -241,7 +241,7 @@ def test_an_unreachable_server_fails_the_run(imap_run):
 
 
 def test_a_wrong_password_or_folder_fails_the_run(imap_run):
-    from itreport.cycle import run_intake
+    from itreport.orchestration.intake_run import run_intake
 
     scratch = imap_run["settings"]
     with pytest.raises(ImapError, match=r"IMAP login as .* failed"):
@@ -252,8 +252,8 @@ def test_a_wrong_password_or_folder_fails_the_run(imap_run):
 
 
 def test_settings_choose_the_source():
-    from itreport.cycle import mail_source
-    from itreport.settings import Settings
+    from itreport.config.settings import Settings
+    from itreport.orchestration.intake_run import mail_source
 
     maildir = Settings.from_env({"ITREPORT_HOME": "/tmp/itreport-settings"})
     assert maildir.imap is None
@@ -275,7 +275,7 @@ def test_settings_choose_the_source():
 
 
 def _imap(**variables: str) -> ImapAccount:
-    from itreport.settings import Settings
+    from itreport.config.settings import Settings
 
     env = {"ITREPORT_IMAP_HOST": "imap.mic.example"}
     env.update({f"ITREPORT_IMAP_{name.upper()}": value for name, value in variables.items()})
@@ -306,7 +306,7 @@ def test_the_older_ssl_flag_still_works():
 
 
 def test_fetches_are_batched_by_count_and_size():
-    from ingestion.imap_source import BATCH_BYTES, BATCH_MESSAGES, _batches
+    from ingestion.mailbox.imap import BATCH_BYTES, BATCH_MESSAGES, _batches
 
     uids = list(range(1, 2 * BATCH_MESSAGES + 2))
     assert [len(b) for b in _batches(uids, {})] == [BATCH_MESSAGES, BATCH_MESSAGES, 1]
@@ -315,7 +315,7 @@ def test_fetches_are_batched_by_count_and_size():
 
 
 def test_a_uidnext_below_the_mark_rereads_the_folder():
-    from ingestion.imap_source import ImapSource, ReadMark
+    from ingestion.mailbox.imap import ImapSource, ReadMark
 
     source = ImapSource(ImapAccount("imap.mic.example", 993, USER, PASSWORD))
     assert source._start_after(None, 7, 10) == 0

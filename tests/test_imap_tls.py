@@ -16,8 +16,8 @@ import pytest
 from imap_server import HOST, PASSWORD, USER, ImapTestServer, TlsRelay, make_certificates
 from intake_scratch import scratch_settings
 
-from ingestion.imap_source import ImapAccount, ImapError, ImapSource
-from ingestion.mail_reader import message_hash
+from ingestion.mailbox.archive import message_hash
+from ingestion.mailbox.imap import ImapAccount, ImapError, ImapSource
 
 pytestmark = pytest.mark.xdist_group("imap")
 
@@ -67,7 +67,7 @@ def scratch(settings, tmp_path_factory):
 
 
 def _account(port: int, host: str = HOST, **variables: str) -> ImapAccount:
-    from itreport.settings import Settings
+    from itreport.config.settings import Settings
 
     env = {
         "ITREPORT_IMAP_HOST": host,
@@ -83,7 +83,7 @@ def _reads_every_message(scratch, account: ImapAccount) -> None:
     """run_intake over this account reads both messages (the ledger may have them from another account)."""
     import psycopg
 
-    from itreport.cycle import run_intake
+    from itreport.orchestration.intake_run import run_intake
 
     counts = run_intake(dataclasses.replace(scratch, imap=account))
     assert counts.seen == len(MESSAGES)

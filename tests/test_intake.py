@@ -8,12 +8,12 @@ from email.utils import format_datetime
 
 import pytest
 
-from ingestion.catalogue import default_catalogue
-from ingestion.intake import assess, word_kind
-from ingestion.mail_reader import receipt_time, to_inbound
-from ingestion.models import MessageState, SubmissionKind
-from ingestion.periods import DeadlineRule
-from ingestion.registry import default_registry
+from ingestion.decide.classify import assess, word_kind
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.periods import DeadlineRule
+from ingestion.domain.records import MessageState, SubmissionKind
+from ingestion.domain.registry import default_registry
+from ingestion.mailbox.headers import receipt_time, to_inbound
 
 MX = "mx.baocao-cntt.gov.example"
 RULE = DeadlineRule()
@@ -50,7 +50,7 @@ def _decide(raw: bytes, **options):
 
 
 def _form(unit_code: str, period: date, **values: str) -> bytes:
-    from ingestion.form import build_form
+    from ingestion.documents.form import build_form
 
     filled = {i.indicator_code: _plausible(i) for i in default_catalogue().indicators}
     filled.update(values)
@@ -75,7 +75,7 @@ def test_receipt_time_is_our_servers_not_the_date_header(ha_giang_address):
 
 
 def test_received_headers_of_other_servers_are_not_trusted(ha_giang_address):
-    from ingestion.mail_reader import parse_bytes
+    from ingestion.mailbox.headers import parse_bytes
 
     raw = _message(ha_giang_address, datetime(2009, 6, 1, tzinfo=UTC)).replace(MX.encode(), b"mx.other.example")
     assert receipt_time(parse_bytes(raw), MX) is None

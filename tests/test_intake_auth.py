@@ -8,12 +8,12 @@ from email.utils import format_datetime
 
 import pytest
 
-from ingestion.catalogue import default_catalogue
-from ingestion.intake import assess
-from ingestion.mail_reader import authentication_failure, parse_bytes, to_inbound
-from ingestion.models import MessageState
-from ingestion.periods import DeadlineRule
-from ingestion.registry import default_registry
+from ingestion.decide.classify import assess
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.periods import DeadlineRule
+from ingestion.domain.records import MessageState
+from ingestion.domain.registry import default_registry
+from ingestion.mailbox.headers import authentication_failure, parse_bytes, to_inbound
 
 MX = "mx.baocao-cntt.gov.example"
 AUTHSERV = "mx.baocao-cntt.gov.example"

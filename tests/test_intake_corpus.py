@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from intake_scratch import RecordingSender, scratch_settings
 
-from ingestion.mail_reader import message_hash
+from ingestion.mailbox.archive import message_hash
 
 CORPUS = Path(__file__).with_name("corpus")
 OVERSIZED = "34_oversized_50mb.eml"
@@ -31,8 +31,8 @@ def _make_corpus_module():
 def corpus_run(settings, tmp_path_factory):
     import psycopg
 
-    from itreport.cycle import run_intake
-    from itreport.replies import send_replies
+    from itreport.notify.replies import send_pending_replies
+    from itreport.orchestration.intake_run import run_intake
 
     home = tmp_path_factory.mktemp("corpus-home")
     corpus = _make_corpus_module()
@@ -50,7 +50,7 @@ def corpus_run(settings, tmp_path_factory):
     )  # fmt: skip
     counts = run_intake(scratch)
     sender = RecordingSender()
-    replies = send_replies(scratch, sender)
+    replies = send_pending_replies(scratch, sender)
     with psycopg.connect(scratch.warehouse_url) as conn:
         ledger = {
             row[0]: row[1:]
@@ -125,7 +125,7 @@ def test_values_load_as_typed(corpus_run):
 
 
 def test_receipt_time_not_date_header_decides_lateness(corpus_run):
-    from ingestion.periods import DeadlineRule, parse_period
+    from ingestion.domain.periods import DeadlineRule, parse_period
 
     rule, files, submissions = DeadlineRule(), corpus_run["files"], corpus_run["submissions"]
     july = parse_period("2009-07")

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.catalogue import default_catalogue
-from ingestion.doc_text_reader import legacy_to_unicode, parse_doc_text, text_layout
-from ingestion.intake import assess
-from ingestion.mail_reader import to_inbound
-from ingestion.models import MessageState
-from ingestion.periods import DeadlineRule
-from ingestion.registry import default_registry
+from ingestion.decide.classify import assess
+from ingestion.documents.doc_text_reader import legacy_to_unicode, parse_doc_text, text_layout
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.periods import DeadlineRule
+from ingestion.domain.records import MessageState
+from ingestion.domain.registry import default_registry
+from ingestion.mailbox.headers import to_inbound
 
 MX = "mx.baocao-cntt.gov.example"
 UNIT = "P02"
@@ -30,8 +30,8 @@ def _values() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def form_doc() -> tuple[bytes, bytes]:
-    from ingestion.doc_convert import docx_to_doc_bytes, libreoffice_available
-    from ingestion.form import build_form
+    from ingestion.documents.doc_convert import docx_to_doc_bytes, libreoffice_available
+    from ingestion.documents.form import build_form
 
     if not libreoffice_available():
         pytest.skip("LibreOffice is needed to make a .doc")
@@ -58,10 +58,10 @@ def test_doc_through_libreoffice(form_doc):
 
 
 def test_doc_through_antiword_when_libreoffice_is_absent(form_doc, monkeypatch):
-    import ingestion.doc_convert
+    import ingestion.documents.doc_convert
 
-    monkeypatch.setattr(ingestion.doc_convert, "libreoffice_available", lambda: False)
-    monkeypatch.setattr(ingestion.doc_convert, "soffice_binary", lambda: None)
+    monkeypatch.setattr(ingestion.documents.doc_convert, "libreoffice_available", lambda: False)
+    monkeypatch.setattr(ingestion.documents.doc_convert, "soffice_binary", lambda: None)
     result = _decide(form_doc[1])
     assert result.decision.state is MessageState.ACCEPTED, result.decision.reason_en
     assert {v.indicator_code: v.value_text for v in result.submission.values} == _values()
@@ -116,10 +116,10 @@ def _corpus_module():
 
 def test_a_tcvn3_doc_through_antiword_is_recognised_by_its_characters(monkeypatch):
     """The corpus's .doc typed in .VnTime: antiword's text has no font names, only TCVN3 codes."""
-    import ingestion.doc_convert
-    from ingestion.doc_convert import doc_text_with_antiword
-    from ingestion.legacy_text import LegacyEncoding, guess_text_encoding
-    from ingestion.mail_reader import parse_bytes
+    import ingestion.documents.doc_convert
+    from ingestion.documents.doc_convert import doc_text_with_antiword
+    from ingestion.documents.legacy_text import LegacyEncoding, guess_text_encoding
+    from ingestion.mailbox.headers import parse_bytes
 
     corpus = _corpus_module()
     raw = (CORPUS / "mail" / "35_tcvn3_doc.eml").read_bytes()
@@ -133,8 +133,8 @@ def test_a_tcvn3_doc_through_antiword_is_recognised_by_its_characters(monkeypatc
     assert report.problems == []
     assert report.difficulties == corpus.TCVN3_DIFFICULTIES  # found under "Khó khăn, vướng mắc"
 
-    monkeypatch.setattr(ingestion.doc_convert, "libreoffice_available", lambda: False)
-    monkeypatch.setattr(ingestion.doc_convert, "soffice_binary", lambda: None)
+    monkeypatch.setattr(ingestion.documents.doc_convert, "libreoffice_available", lambda: False)
+    monkeypatch.setattr(ingestion.documents.doc_convert, "soffice_binary", lambda: None)
     message = to_inbound(raw, source="test", mx_host=MX)
     result = assess(message, registry=default_registry(), catalogue=default_catalogue(), deadline=DeadlineRule())
     assert result.decision.state is MessageState.ACCEPTED, result.decision.reason_en

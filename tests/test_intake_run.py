@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from intake_scratch import RecordingSender, scratch_settings
 
-from ingestion.periods import format_period
+from ingestion.domain.periods import format_period
 
 PERIODS = [date(2009, 6, 1), date(2009, 7, 1)]
 SCRATCH_DB = "itreport_intake_run"
@@ -18,9 +18,9 @@ SCRATCH_DB = "itreport_intake_run"
 def intake_run(settings, tmp_path_factory):
     import psycopg
 
-    from ingestion.sample_mail import generate_mailbox, read_ground_truth
-    from itreport.cycle import run_intake
-    from itreport.replies import send_replies
+    from itreport.demo.sample_mail import generate_mailbox, read_ground_truth
+    from itreport.notify.replies import send_pending_replies
+    from itreport.orchestration.intake_run import run_intake
 
     scratch = scratch_settings(settings, tmp_path_factory.mktemp("intake-home"), SCRATCH_DB)
     for period in PERIODS:
@@ -28,8 +28,8 @@ def intake_run(settings, tmp_path_factory):
     first = run_intake(scratch)
     second = run_intake(scratch)
     sender = RecordingSender()
-    replies = send_replies(scratch, sender)
-    again = send_replies(scratch, RecordingSender())
+    replies = send_pending_replies(scratch, sender)
+    again = send_pending_replies(scratch, RecordingSender())
     expected = [
         row
         for period in PERIODS
@@ -65,7 +65,7 @@ def test_every_message_is_accounted_for(intake_run):
 
 
 def test_ledger_matches_the_generator(intake_run):
-    from ingestion.mail_reader import message_hash
+    from ingestion.mailbox.archive import message_hash
 
     scratch = intake_run["settings"]
     for row in intake_run["expected"]:
@@ -78,8 +78,8 @@ def test_ledger_matches_the_generator(intake_run):
 
 def test_value_warnings_match_the_generator(intake_run):
     """The July typo and unchanged report, each with its one warning; nothing else."""
-    from ingestion.mail_reader import message_hash
-    from ingestion.sample_mail import warning_pairs
+    from ingestion.mailbox.archive import message_hash
+    from itreport.demo.sample_mail import warning_pairs
 
     scratch = intake_run["settings"]
     expected = [
@@ -121,9 +121,9 @@ def test_backfilled_mail_gets_no_reply_then_or_later(settings, tmp_path):
 
     import psycopg
 
-    from ingestion.sample_mail import generate_mailbox
-    from itreport.cycle import run_intake
-    from itreport.replies import send_replies
+    from itreport.demo.sample_mail import generate_mailbox
+    from itreport.notify.replies import send_pending_replies
+    from itreport.orchestration.intake_run import run_intake
 
     scratch = dataclasses.replace(scratch_settings(settings, tmp_path, "itreport_reply_window"), notify_max_age_days=30)
     generate_mailbox(scratch.maildir, PERIODS[0], units=8, with_doc=False)
@@ -131,8 +131,8 @@ def test_backfilled_mail_gets_no_reply_then_or_later(settings, tmp_path):
     with psycopg.connect(scratch.warehouse_url) as conn:
         ((first, last),) = conn.execute("select min(received_at), max(received_at) from raw.messages")
     cut = first + (last - first) / 2
-    result = send_replies(scratch, sender := RecordingSender(), now=cut + timedelta(days=30))
-    lifted = send_replies(dataclasses.replace(scratch, notify_max_age_days=None), later := RecordingSender())
+    result = send_pending_replies(scratch, sender := RecordingSender(), now=cut + timedelta(days=30))
+    lifted = send_pending_replies(dataclasses.replace(scratch, notify_max_age_days=None), later := RecordingSender())
     assert result["withheld"] >= 1 and len(sender.sent) == result["receipt"] + result["rejection"] >= 1
     assert later.sent == [] and lifted["withheld"] == 0
     with psycopg.connect(scratch.warehouse_url) as conn:

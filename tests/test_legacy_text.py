@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from ingestion.legacy_text import (
+from ingestion.documents.legacy_text import (
     TCVN3_TABLE,
     VNI_TABLE,
     LegacyEncoding,
@@ -98,10 +98,10 @@ def _encode_tcvn3(text: str) -> str:
 def test_a_form_typed_in_tcvn3_parses_like_the_unicode_one():
     import docx
 
-    from ingestion.catalogue import default_catalogue
-    from ingestion.docx_reader import parse_report
-    from ingestion.form import build_form
-    from ingestion.registry import default_registry
+    from ingestion.documents.docx_reader import parse_report
+    from ingestion.documents.form import build_form
+    from ingestion.domain.catalogue import default_catalogue
+    from ingestion.domain.registry import default_registry
 
     catalogue = default_catalogue()
     unit = default_registry().get("P02")
@@ -133,7 +133,7 @@ def test_a_form_typed_in_tcvn3_parses_like_the_unicode_one():
 
 
 def test_text_without_font_names_is_recognised_as_tcvn3_by_its_characters():
-    from ingestion.legacy_text import guess_text_encoding
+    from ingestion.documents.legacy_text import guess_text_encoding
 
     tcvn3 = "|M· ®¬n vÞ |BYT |\n|Kú b¸o c¸o |07/2009 |\nSè liÖu øng dông c«ng nghÖ th«ng tin"
     assert guess_text_encoding(tcvn3) is LegacyEncoding.TCVN3
@@ -145,7 +145,7 @@ def test_text_without_font_names_is_recognised_as_tcvn3_by_its_characters():
 
 
 def test_tcvn3_words_convert_and_unicode_words_stay():
-    from ingestion.legacy_text import tcvn3_words_to_unicode
+    from ingestion.documents.legacy_text import tcvn3_words_to_unicode
 
     assert tcvn3_words_to_unicode("ỨNG DỤNG C¤NG NGHŒ TH¤NG TIN") == "ỨNG DỤNG CÔNG NGHỆ THÔNG TIN"
     assert tcvn3_words_to_unicode("|Kú b¸o c¸o   |07/2009  |") == "|Kỳ báo cáo   |07/2009  |"

@@ -2,7 +2,8 @@ from datetime import date
 
 import pytest
 
-from ingestion.notices import find_notice, fold, own_text
+from ingestion.decide.notices import find_notice, own_text
+from ingestion.domain.text import fold_words
 
 
 @pytest.mark.parametrize(
@@ -41,4 +42,4 @@ def test_month_without_year_resolves_to_the_latest_before_receipt():
 
 
 def test_fold_removes_diacritics_and_d_stroke():
-    assert fold("Đài Tiếng nói Việt Nam") == "dai tieng noi viet nam"
+    assert fold_words("Đài Tiếng nói Việt Nam") == "dai tieng noi viet nam"

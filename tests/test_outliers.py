@@ -15,8 +15,8 @@ from expectations.outliers import (
     value_warnings,
     z_bounds,
 )
-from ingestion.catalogue import default_catalogue
-from ingestion.periods import add_months
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.periods import add_months
 
 CATALOGUE = default_catalogue()
 PERIOD = date(2010, 7, 1)

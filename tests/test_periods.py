@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from ingestion.periods import (
+from ingestion.domain.periods import (
     FIRST_PERIOD,
     DeadlineRule,
     add_months,

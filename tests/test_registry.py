@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.registry import UNIT_TYPES, Registry, load_registry
+from ingestion.domain.registry import UNIT_TYPES, Registry, load_registry
 
 DOMAIN_MD = Path(__file__).resolve().parents[2] / "shared" / "reference" / "domain.md"
 FIRST_PERIOD = date(2009, 6, 1)

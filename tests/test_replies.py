@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from ingestion.periods import DeadlineRule
-from ingestion.registry import default_registry
-from itreport.replies import LedgerEntry, compose_reply
+from ingestion.domain.periods import DeadlineRule
+from ingestion.domain.registry import default_registry
+from itreport.notify.replies import LedgerEntry, compose_reply
 
 RULE = DeadlineRule()
 JUNE = date(2009, 6, 1)

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.catalogue import default_catalogue
-from ingestion.models import SubmissionKind
-from ingestion.periods import FIRST_PERIOD, DeadlineRule, add_months, format_period
-from ingestion.registry import ReportingUnit, default_registry
-from ingestion.sample_mail import (
+from ingestion.documents.values import normalise_value, parse_number
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.periods import FIRST_PERIOD, DeadlineRule, add_months, format_period
+from ingestion.domain.records import SubmissionKind
+from ingestion.domain.registry import ReportingUnit, default_registry
+from itreport.demo.sample_mail import (
     Context,
     GroundTruth,
     form_values,
@@ -30,7 +31,6 @@ from ingestion.sample_mail import (
     slip,
     warning_pairs,
 )
-from ingestion.values import normalise_value, parse_number
 
 MX = "mx.baocao-cntt.gov.example"
 JUNE, JULY, AUGUST = date(2009, 6, 1), date(2009, 7, 1), date(2009, 8, 1)
@@ -296,7 +296,7 @@ def test_accepted_reports_carry_valid_word_files(mailbox, all_units) -> None:
 
 
 def test_some_reports_are_sent_as_doc_when_libreoffice_is_installed(all_units) -> None:
-    from ingestion.doc_convert import libreoffice_available
+    from ingestion.documents.doc_convert import libreoffice_available
 
     if not libreoffice_available():
         pytest.skip("LibreOffice is not installed: every report is .docx")
@@ -345,8 +345,8 @@ def test_form_values_are_plausible_and_consistent() -> None:
 
 def test_the_intake_reaches_the_expected_states(mailbox) -> None:
     """The generator's ledger agrees with today's intake rules, message by message."""
-    from ingestion.intake import assess
-    from ingestion.mail_reader import to_inbound
+    from ingestion.decide.classify import assess
+    from ingestion.mailbox.headers import to_inbound
 
     maildir, truths = mailbox
     registry, catalogue = default_registry(), default_catalogue()
@@ -407,7 +407,7 @@ def test_warning_stories_from_the_second_period_on(mailbox, all_units) -> None:
 
 
 def _report_texts(maildir: Path, period: date, file: str) -> dict[str, str]:
-    from ingestion.docx_reader import parse_report
+    from ingestion.documents.docx_reader import parse_report
 
     [attachment] = _parse(_files(maildir, period)[file]).iter_attachments()
     return {code: v.value_text or "" for code, v in parse_report(attachment.get_content()).values.items()}
@@ -453,8 +453,8 @@ def _rule_warnings(maildir: Path, truths: dict[date, GroundTruth]) -> dict[str, 
     earlier month), by message file."""
     from expectations.outliers import value_warnings
     from expectations.value_warnings import submission_values
-    from ingestion.intake import assess
-    from ingestion.mail_reader import to_inbound
+    from ingestion.decide.classify import assess
+    from ingestion.mailbox.headers import to_inbound
 
     registry, catalogue = default_registry(), default_catalogue()
     rows = [(period, m) for period, truth in truths.items() for m in truth.messages]

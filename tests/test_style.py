@@ -20,7 +20,7 @@ def test_ruff(args):
 
 
 def test_sqlfluff_lints_the_dbt_models(settings, tmp_path):
-    from itreport.warehouse import dbt_env
+    from itreport.config.warehouse import dbt_env
 
     env = os.environ | dbt_env(settings) | {"DBT_TARGET_PATH": str(tmp_path / "target")}
     result = subprocess.run(

@@ -46,7 +46,7 @@ def _make_schema(conn, schema: str, tables: list[str], breaks: list[str] = ()) -
 @pytest.fixture(scope="module")
 def outcomes(settings, warehouse_conn, tmp_path_factory):
     from expectations.warehouse import run_warehouse_checks
-    from itreport.warehouse import warehouse_url
+    from itreport.config.warehouse import warehouse_url
 
     home = tmp_path_factory.mktemp("gx-home")
     url = warehouse_url(settings)
@@ -132,7 +132,7 @@ def test_results_and_data_docs_go_to_the_state_folder(outcomes):
 def test_monthly_close_checks_the_warehouse_between_dbt_build_and_the_alert():
     from airflow.dag_processing.dagbag import DagBag
 
-    from itreport.settings import DAGS_DIR
+    from itreport.config.settings import DAGS_DIR
 
     dag = DagBag(dag_folder=str(DAGS_DIR / "monthly_close.py")).dags["monthly_close"]
     checks = dag.get_task("warehouse_checks")

@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ingestion.catalogue import default_catalogue  # noqa: E402
-from ingestion.form import build_form  # noqa: E402
-from ingestion.registry import default_registry  # noqa: E402
+from ingestion.documents.form import build_form  # noqa: E402
+from ingestion.domain.catalogue import default_catalogue  # noqa: E402
+from ingestion.domain.registry import default_registry  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MAIL_DIR = HERE / "mail"
@@ -160,7 +160,7 @@ def tcvn3_form(unit: str, period: date, seed: int = 21, difficulties: str = "") 
     """The form as an agency still typing in .VnTime makes it: TCVN3 codes shown as Windows-1252 characters."""
     import docx
 
-    from ingestion.legacy_text import TCVN3_TABLE
+    from ingestion.documents.legacy_text import TCVN3_TABLE
 
     reverse: dict[str, str] = {}
     for shown, letter in TCVN3_TABLE.items():
@@ -187,7 +187,7 @@ def retyped_form(unit: str, period: date) -> bytes:
     import docx
     from docx.shared import Cm
 
-    from ingestion.doc_convert import docx_to_doc_bytes
+    from ingestion.documents.doc_convert import docx_to_doc_bytes
 
     registry_unit = default_registry().get(unit)
     document = docx.Document()
@@ -329,7 +329,7 @@ _CACHE: dict[str, bytes] = {}
 
 
 def _doc(docx: bytes) -> bytes:
-    from ingestion.doc_convert import docx_to_doc_bytes
+    from ingestion.documents.doc_convert import docx_to_doc_bytes
 
     return docx_to_doc_bytes(docx)
 

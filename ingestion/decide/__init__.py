@@ -1,0 +1,1 @@
+"""Decisions: one received message becomes accepted, quarantined or ignored, with a reason an agency can act on."""

@@ -1,0 +1,95 @@
+"""The registry of reporting units (ministries, agencies, provinces) with their history.
+
+Data: the dbt seed ``dbt_project/seeds/reporting_units.csv``. ``valid_from`` is inclusive and
+``valid_to`` exclusive (the day the successor starts). A unit is *expected* to report for a period when
+it is valid on the period's first day; the dbt model ``int_expected_reports`` applies the same rule.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from ingestion.domain.resources import SEEDS_DIR
+
+UNIT_TYPES = ("ministry", "ministerial_agency", "government_agency", "province", "central_city")
+
+
+@dataclass(frozen=True)
+class ReportingUnit:
+    unit_code: str
+    official_code: str | None
+    name_vi: str
+    name_en: str
+    unit_type: str
+    valid_from: date
+    valid_to: date | None
+    successor_code: str | None
+    contact_email: str
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+    @property
+    def email_domain(self) -> str:
+        return self.contact_email.rsplit("@", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
+class Registry:
+    units: tuple[ReportingUnit, ...]
+
+    def get(self, unit_code: str) -> ReportingUnit:
+        for unit in self.units:
+            if unit.unit_code == unit_code:
+                return unit
+        raise KeyError(unit_code)
+
+    def expected(self, period: date) -> list[ReportingUnit]:
+        """Units that owe a report for ``period`` (valid on its first day)."""
+        return [u for u in self.units if u.is_valid_on(period.replace(day=1))]
+
+    def for_sender(self, address: str, on: date) -> ReportingUnit | None:
+        """The unit valid on ``on`` whose contact address, or failing that whose mail domain, is ``address``'s."""
+        address = address.strip().lower()
+        domain = address.rsplit("@", 1)[-1]
+        valid = [u for u in self.units if u.is_valid_on(on)]
+        for unit in valid:
+            if unit.contact_email.lower() == address:
+                return unit
+        for unit in valid:
+            if unit.email_domain == domain:
+                return unit
+        return None
+
+
+def _date(text: str) -> date | None:
+    return date.fromisoformat(text) if text.strip() else None
+
+
+def load_registry(seeds_dir: Path = SEEDS_DIR) -> Registry:
+    with (seeds_dir / "reporting_units.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    units = tuple(
+        ReportingUnit(
+            unit_code=r["unit_code"],
+            official_code=r["official_code"] or None,
+            name_vi=r["name_vi"],
+            name_en=r["name_en"],
+            unit_type=r["unit_type"],
+            valid_from=_date(r["valid_from"]),  # type: ignore[arg-type]
+            valid_to=_date(r["valid_to"]),
+            successor_code=r["successor_code"] or None,
+            contact_email=r["contact_email"],
+        )
+        for r in rows
+    )
+    return Registry(units)
+
+
+@cache
+def default_registry() -> Registry:
+    return load_registry()

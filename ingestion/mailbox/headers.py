@@ -1,0 +1,131 @@
+"""What a message's headers say: the receipt time our own server wrote, the sender, and whether our server
+authenticated it (``Authentication-Results``). The sender's ``Date:`` is kept, never used for the deadline."""
+
+from __future__ import annotations
+
+import email
+import email.parser
+import email.policy
+import re
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import parseaddr, parsedate_to_datetime
+
+from ingestion.domain.records import FetchedMessage, InboundMessage
+from ingestion.mailbox.archive import message_hash
+
+_BY_HOST = re.compile(r"\bby\s+([^\s;()]+)", re.IGNORECASE)
+
+
+def fetched_to_inbound(fetched: FetchedMessage, mx_host: str) -> InboundMessage:
+    return to_inbound(
+        fetched.raw,
+        source=fetched.source,
+        mx_host=mx_host,
+        delivered_at=fetched.delivered_at,
+        received_at=fetched.received_at,
+    )
+
+
+def parse_bytes(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def receipt_time(msg: EmailMessage, mx_host: str) -> datetime | None:
+    """The time our own server received the message: the topmost ``Received:`` header added ``by mx_host``."""
+    for header in msg.get_all("Received", []):
+        text = " ".join(str(header).split())
+        by = _BY_HOST.search(text)
+        if not by or by.group(1).lower() != mx_host.lower() or ";" not in text:
+            continue
+        try:
+            return parsedate_to_datetime(text.rsplit(";", 1)[1].strip()).astimezone(UTC)
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _date_header(msg: EmailMessage) -> datetime | None:
+    try:
+        value = msg["Date"]
+        return value.datetime.astimezone(UTC) if value is not None and value.datetime else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def parse_headers(raw: bytes) -> EmailMessage:
+    """The header block only (fast on messages with large attachments)."""
+    return email.parser.BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)  # type: ignore[return-value]
+
+
+def to_inbound(
+    raw: bytes,
+    *,
+    source: str,
+    mx_host: str,
+    delivered_at: float | None = None,
+    received_at: datetime | None = None,
+) -> InboundMessage:
+    """Headers that matter; the receipt time is ``received_at`` when the source knows it (IMAP INTERNALDATE),
+    else our ``Received:`` header, else the Maildir delivery time. The sender's ``Date:`` is kept, never used."""
+    msg = parse_headers(raw)
+    received = received_at.astimezone(UTC) if received_at is not None else receipt_time(msg, mx_host)
+    if received is None and delivered_at is not None:
+        received = datetime.fromtimestamp(delivered_at, UTC)
+    sender = parseaddr(str(msg.get("From", "")))[1].strip().lower() or None
+    return InboundMessage(
+        message_hash=message_hash(raw),
+        raw=raw,
+        message_id=(str(msg["Message-ID"]).strip() if msg["Message-ID"] else None),
+        sender=sender,
+        subject=str(msg.get("Subject", "")),
+        date_header=_date_header(msg),
+        received_at=received,
+        source=source,
+    )
+
+
+_COMMENT = re.compile(r"\([^()]*\)")
+_RESULT = re.compile(r"^\s*([a-z0-9_-]+)\s*=\s*([a-z]+)\b(.*)$", re.IGNORECASE | re.S)
+_PROPERTY = re.compile(r"\b([a-z]+\.[a-z0-9_-]+)\s*=\s*\"?([^\s\";]+)", re.IGNORECASE)
+
+
+def _aligned(signer: str, from_domain: str) -> bool:
+    """DMARC relaxed alignment: the signing domain is the From domain or one of its parents (or children)."""
+    signer, from_domain = signer.lower().rstrip("."), from_domain.lower().rstrip(".")
+    return signer == from_domain or from_domain.endswith("." + signer) or signer.endswith("." + from_domain)
+
+
+def authentication_failure(msg: EmailMessage, authserv_id: str, mx_host: str, sender: str | None) -> str | None:
+    """Why the message is not authenticated by our own server, or None when it is.
+
+    Only the topmost ``Authentication-Results`` header carrying ``authserv_id`` counts, and only when no
+    ``Received`` header written by another host stands above it (a header below a foreign hop was written
+    before the message reached us, so anyone could have written it). It passes with ``dmarc=pass``, or with
+    ``dkim=pass`` whose ``header.d`` is aligned with the From domain."""
+    from_domain = (sender or "").rsplit("@", 1)[-1] if sender and "@" in sender else ""
+    foreign_hop = False
+    for name, value in msg.items():
+        text = " ".join(str(value).split())
+        if name.lower() == "received":
+            by = _BY_HOST.search(text)
+            if not by or by.group(1).lower() != mx_host.lower():
+                foreign_hop = True
+            continue
+        if name.lower() != "authentication-results":
+            continue
+        clauses = _COMMENT.sub(" ", text).split(";")
+        if [token.lower() for token in clauses[0].split()[:1]] != [authserv_id.lower()]:
+            continue
+        if foreign_hop:
+            return f"Authentication-Results {authserv_id} below a Received by another host"
+        results = [m for m in (_RESULT.match(c) for c in clauses[1:]) if m]
+        for method, result, rest in ((m[1].lower(), m[2].lower(), m[3]) for m in results):
+            if method == "dmarc" and result == "pass":
+                return None
+            if method == "dkim" and result == "pass":
+                signer = dict((k.lower(), v) for k, v in _PROPERTY.findall(rest)).get("header.d", "")
+                if from_domain and signer and _aligned(signer, from_domain):
+                    return None
+        return ", ".join(f"{m[1].lower()}={m[2].lower()}" for m in results) or "no results"
+    return f"no Authentication-Results {authserv_id}"

@@ -1,0 +1,1 @@
+"""``itreport``: the command line (thin commands over query functions)."""

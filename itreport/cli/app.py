@@ -1,0 +1,99 @@
+"""``itreport``: the command line of the product (Rich output). Commands are thin: the work lives in the packages."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ingestion.domain.periods import parse_period
+from itreport.cli.db import db_app
+from itreport.config import warehouse
+from itreport.config.settings import get_settings
+
+app = typer.Typer(help="Monthly IT-application reports of Vietnamese state agencies.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+PeriodOption = Annotated[str, typer.Option("--period", help="Reporting period, YYYY-MM.")]
+
+
+def _period(text: str) -> date:
+    try:
+        return parse_period(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+
+
+@app.command()
+def form(
+    unit: Annotated[str, typer.Option("--unit", help="Unit code, e.g. P02 or BTC.")],
+    period: PeriodOption,
+    prefill_from: Annotated[
+        str | None, typer.Option("--prefill-from", help="Prefill with this period's values.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Write the report form (.docx) for a unit and period, optionally prefilled from an earlier report."""
+    from ingestion.documents.form import write_form
+    from ingestion.domain.registry import default_registry
+    from itreport.reports.queries import latest_report_values
+
+    settings = get_settings()
+    reporting_unit = default_registry().get(unit)
+    values: dict[str, str] = {}
+    if prefill_from:
+        with warehouse.connect(settings) as conn:
+            values = latest_report_values(conn, reporting_unit.unit_code, _period(prefill_from))
+        if not values:
+            console.print(f"[yellow]No accepted report of {unit} for {prefill_from}; the form is blank.[/]")
+    target = output or settings.home / "forms" / f"bao-cao-cntt-{unit}-{period}.docx"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_form(target, reporting_unit, _period(period), values)
+    console.print(f"Wrote {target}")
+
+
+@app.command("sample-mail")
+def sample_mail(
+    period: PeriodOption,
+    units: Annotated[int | None, typer.Option("--units", help="Only this many units (default: all).")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 2009,
+    maildir: Annotated[Path | None, typer.Option("--maildir")] = None,
+) -> None:
+    """Write a realistic sample mailbox for a period, with its ground truth beside it."""
+    from itreport.demo.sample_mail import generate_mailbox
+
+    settings = get_settings()
+    target = maildir or settings.maildir
+    truth = generate_mailbox(
+        target,
+        _period(period),
+        units=units,
+        seed=seed,
+        mx_host=settings.mx_host,
+        ministry_address=settings.ministry_address,
+        deadline=settings.deadline,
+    )
+    console.print(f"Wrote {len(truth.messages)} messages to {target} (ground truth beside it)")
+
+
+@app.command()
+def demo(
+    period: PeriodOption = "2009-07",
+    months: Annotated[int, typer.Option("--months", help="Close this many periods, ending with --period.")] = 2,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show Airflow's task logs.")] = False,
+) -> None:
+    """What `make run` does: warehouse, sample mail, then monthly_close through Airflow for each period."""
+    from itreport.demo.run import DemoFailed, run_demo
+
+    try:
+        run_demo(console, get_settings(), _period(period), months, verbose=verbose)
+    except DemoFailed as error:
+        raise typer.Exit(1) from error
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Configuration (environment variables, nothing else reads the environment) and the warehouse connection."""

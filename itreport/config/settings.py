@@ -1,0 +1,168 @@
+"""All configuration, from environment variables with documented defaults. Nothing else reads the environment.
+
+| variable | default | meaning |
+|---|---|---|
+| ITREPORT_HOME | ``<repo>/.local`` (a wheel: ``~/.local/share/itreport``) | the one folder for runtime state |
+| ITREPORT_WAREHOUSE_URL | unset → embedded PostgreSQL | ``postgresql://user:pass@host:port/db`` |
+| ITREPORT_MAILDIR | ITREPORT_HOME/mail/inbox | the Maildir that agencies' messages arrive in (when no IMAP host) |
+| ITREPORT_IMAP_HOST | unset → read the Maildir | the reporting mailbox's IMAP server: when set, intake reads it |
+| ITREPORT_IMAP_SECURITY | ssl | ``ssl``: TLS; ``starttls``: upgrade required, never plain; ``plain``: loopback, tests |
+| ITREPORT_IMAP_PORT | 993 (ssl), 143 (starttls, plain) | its port |
+| ITREPORT_IMAP_CA_FILE | unset → the system's trust store | PEM of a private CA; when set, only it is trusted |
+| ITREPORT_IMAP_SSL | unset | deprecated, read when ITREPORT_IMAP_SECURITY is unset: ``true`` → ssl, ``false`` → plain |
+| ITREPORT_IMAP_USER | ITREPORT_MINISTRY_ADDRESS | the login |
+| ITREPORT_IMAP_PASSWORD | empty | the password |
+| ITREPORT_IMAP_FOLDER | INBOX | the folder agencies' messages arrive in (read-only: nothing is flagged or deleted) |
+| ITREPORT_MX_HOST | mx.baocao-cntt.gov.example | our mail server's name in the ``Received:`` headers it writes |
+| ITREPORT_MINISTRY_ADDRESS | baocao.cntt@mic.gov.example | the reporting mailbox; sender of receipts |
+| ITREPORT_SMTP_URL | unset → local sink writing ITREPORT_HOME/outbox/*.eml | ``smtp://u:p@host:port``, ``smtps://`` |
+| ITREPORT_ALERT_TO | lanhdao.cntt@mic.gov.example | comma-separated ministry staff who get compliance alerts |
+| ITREPORT_TIMEZONE | Asia/Ho_Chi_Minh | timezone of the deadline |
+| ITREPORT_DEADLINE_DAY | 22 | reports are due before this day 00:00 |
+| ITREPORT_JUMP_POINTS | 30 | a percent indicator moving more than this many points in a month gets a warning |
+| ITREPORT_NOTIFY_MAX_AGE_DAYS | 30 | replies and alerts only about recent mail and deadlines (backfills mail nobody) |
+| ITREPORT_DBT_PROJECT_DIR | the checkout's ``dbt_project/`` (wheel: its bundled copy) | the dbt project dbt runs |
+| ITREPORT_DAGS_DIR | the checkout's ``dags/`` (wheel: its bundled copy) | the DAG folder Airflow and dag.test() read |
+| ITREPORT_AUTHSERV_ID | unset → no check | our ``Authentication-Results`` id: mail must pass DMARC/DKIM there |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import cast
+
+from ingestion.domain.periods import DEFAULT_DEADLINE_DAY, DEFAULT_TIMEZONE, DeadlineRule
+from ingestion.domain.resources import CHECKOUT_ROOT, DAGS_DIR, DBT_PROJECT_DIR, IN_CHECKOUT
+from ingestion.mailbox.imap import SECURITY_PORTS, ImapAccount, Security
+
+DEFAULT_HOME = CHECKOUT_ROOT / ".local" if IN_CHECKOUT else Path.home() / ".local" / "share" / "itreport"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse_url: str | None
+    maildir: Path
+    mx_host: str
+    ministry_address: str
+    smtp_url: str | None
+    alert_to: tuple[str, ...]
+    timezone: str
+    deadline_day: int
+    jump_points: float = 30.0
+    notify_max_age_days: int | None = 30  # None (env ``none``): notify about anything, however old
+    authserv_id: str | None = None
+    imap: ImapAccount | None = None  # None: intake reads the Maildir
+    dbt_project_dir: Path = DBT_PROJECT_DIR
+    dags_dir: Path = DAGS_DIR
+
+    @classmethod
+    def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("ITREPORT_HOME") or DEFAULT_HOME).resolve()
+        ministry_address = env.get("ITREPORT_MINISTRY_ADDRESS", "baocao.cntt@mic.gov.example")
+        return cls(
+            home=home,
+            warehouse_url=env.get("ITREPORT_WAREHOUSE_URL") or None,
+            maildir=Path(env.get("ITREPORT_MAILDIR") or home / "mail" / "inbox"),
+            mx_host=env.get("ITREPORT_MX_HOST", "mx.baocao-cntt.gov.example"),
+            ministry_address=ministry_address,
+            smtp_url=env.get("ITREPORT_SMTP_URL") or None,
+            alert_to=tuple(
+                a.strip() for a in env.get("ITREPORT_ALERT_TO", "lanhdao.cntt@mic.gov.example").split(",") if a.strip()
+            ),
+            timezone=env.get("ITREPORT_TIMEZONE", DEFAULT_TIMEZONE),
+            deadline_day=int(env.get("ITREPORT_DEADLINE_DAY", DEFAULT_DEADLINE_DAY)),
+            jump_points=float(env.get("ITREPORT_JUMP_POINTS", "30")),
+            notify_max_age_days=_days_or_none(env.get("ITREPORT_NOTIFY_MAX_AGE_DAYS", "30")),
+            authserv_id=env.get("ITREPORT_AUTHSERV_ID") or None,
+            imap=_imap_account(env, ministry_address),
+            dbt_project_dir=Path(env.get("ITREPORT_DBT_PROJECT_DIR") or DBT_PROJECT_DIR),
+            dags_dir=Path(env.get("ITREPORT_DAGS_DIR") or DAGS_DIR),
+        )
+
+    @cached_property
+    def deadline(self) -> DeadlineRule:
+        return DeadlineRule(day=self.deadline_day, timezone=self.timezone)
+
+    @property
+    def embedded_warehouse(self) -> bool:
+        return self.warehouse_url is None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.home / "airflow"
+
+    @property
+    def dbt_target_dir(self) -> Path:
+        return self.home / "dbt" / "target"
+
+    def dbt_vars(self) -> dict[str, object]:
+        return {"deadline_day": self.deadline_day, "timezone": self.timezone}
+
+
+def _imap_account(env: os._Environ[str] | dict[str, str], ministry_address: str) -> ImapAccount | None:
+    host = (env.get("ITREPORT_IMAP_HOST") or "").strip()
+    if not host:
+        return None
+    security = _imap_security(env)
+    return ImapAccount(
+        host=host,
+        port=int(env.get("ITREPORT_IMAP_PORT") or SECURITY_PORTS[security]),
+        user=env.get("ITREPORT_IMAP_USER") or ministry_address,
+        password=env.get("ITREPORT_IMAP_PASSWORD", ""),
+        folder=env.get("ITREPORT_IMAP_FOLDER") or "INBOX",
+        security=security,
+        ca_file=(env.get("ITREPORT_IMAP_CA_FILE") or "").strip() or None,
+    )
+
+
+def _imap_security(env: os._Environ[str] | dict[str, str]) -> Security:
+    """ITREPORT_IMAP_SECURITY, else the older ITREPORT_IMAP_SSL (true → ssl, false → plain), else ssl."""
+    legacy = (env.get("ITREPORT_IMAP_SSL") or "").strip()
+    implied: Security | None = None
+    if legacy:
+        implied = "ssl" if _flag(legacy, "ITREPORT_IMAP_SSL") else "plain"
+    chosen = (env.get("ITREPORT_IMAP_SECURITY") or "").strip().lower()
+    if not chosen:
+        return implied or "ssl"
+    if chosen not in SECURITY_PORTS:
+        raise ValueError(f"ITREPORT_IMAP_SECURITY must be ssl, starttls or plain, not {chosen!r}")
+    if implied is not None and implied != chosen:
+        raise ValueError(
+            f"ITREPORT_IMAP_SECURITY={chosen} contradicts ITREPORT_IMAP_SSL={legacy}; "
+            "remove ITREPORT_IMAP_SSL (it is replaced by ITREPORT_IMAP_SECURITY)"
+        )
+    return cast(Security, chosen)
+
+
+def _flag(value: str, name: str) -> bool:
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def _days_or_none(text: str) -> int | None:
+    return None if text.strip().lower() in ("", "none") else int(text)

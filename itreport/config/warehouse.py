@@ -1,0 +1,111 @@
+"""The warehouse connection: the embedded PostgreSQL (``pgserver``) by default, any PostgreSQL by URL.
+
+Everything that talks to the warehouse gets its URL from :func:`warehouse_url`, so the embedded server
+is started on first use and reused by later processes (Airflow tasks, dbt, psql).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+
+from itreport.config.settings import Settings
+
+DATABASE = "itreport"
+
+
+@dataclass(frozen=True)
+class ConnectionParts:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+
+def _embedded_server(settings: Settings):  # -> pgserver.PostgresServer
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's lock dir falls back to /tmp
+    import pgserver
+
+    settings.pgdata.parent.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(settings.pgdata, cleanup_mode=None)
+
+
+def warehouse_url(settings: Settings) -> str:
+    """The warehouse URL; for the embedded default, starts the server and creates the database if needed."""
+    if settings.warehouse_url:
+        return settings.warehouse_url
+    server = _embedded_server(settings)
+    admin_url = server.get_uri()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
+        if not exists:
+            conn.execute(f"create database {DATABASE}")
+    return server.get_uri(DATABASE)
+
+
+def connection_parts(url: str) -> ConnectionParts:
+    """Split a libpq URL (``host`` may be a unix-socket directory given as ``?host=``) for dbt's profile."""
+    parsed = urlparse(url)
+    query = parse_qs(parsed.query)
+    host = query.get("host", [parsed.hostname or "localhost"])[0]
+    return ConnectionParts(
+        host=host,
+        port=parsed.port or int(query.get("port", ["5432"])[0]),
+        user=unquote(parsed.username or "postgres"),
+        password=unquote(parsed.password or ""),
+        dbname=(parsed.path or "/").lstrip("/") or DATABASE,
+    )
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment variables read by ``dbt_project/profiles.yml``."""
+    parts = connection_parts(warehouse_url(settings))
+    return {
+        "ITREPORT_PGHOST": parts.host,
+        "ITREPORT_PGPORT": str(parts.port),
+        "ITREPORT_PGUSER": parts.user,
+        "ITREPORT_PGPASSWORD": parts.password,
+        "ITREPORT_PGDATABASE": parts.dbname,
+    }
+
+
+def connect(settings: Settings, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(warehouse_url(settings), **kwargs)
+
+
+def embedded_status(settings: Settings) -> str:
+    pid_file = settings.pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return "stopped"
+    pid = int(pid_file.read_text().splitlines()[0])
+    try:
+        import psutil
+
+        return "running" if psutil.pid_exists(pid) else "stopped (stale pid file)"
+    except ImportError:  # pragma: no cover - psutil comes with pgserver
+        return "unknown"
+
+
+def stop_embedded(settings: Settings) -> bool:
+    """Stop the embedded server if it runs; returns whether it was running."""
+    if embedded_status(settings) != "running":
+        return False
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(settings.pgdata), "-w", "-m", "fast", "stop"]
+    if _running_as_root():
+        command = ["su", "pgserver", "-s", "/bin/sh", "-c", " ".join(command)]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+    return True
+
+
+def _running_as_root() -> bool:
+    import os
+
+    return hasattr(os, "geteuid") and os.geteuid() == 0

@@ -1,0 +1,40 @@
+"""Running the project's DAGs for real (``dag.test()``: a real DAG run in this process, SQLite metadata)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ingestion.domain.periods import format_period, previous_period
+from itreport.config.settings import Settings
+
+
+@dataclass(frozen=True)
+class RunResult:
+    dag_id: str
+    run_id: str
+    state: str
+    task_states: dict[str, str]
+
+    @property
+    def succeeded(self) -> bool:
+        return self.state == "success"
+
+
+def load_dag(dag_id: str, dags_dir: Path | None = None):  # -> airflow.sdk.DAG
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(dags_dir or Settings.from_env().dags_dir))
+    if bag.import_errors:
+        raise RuntimeError(f"DAG import errors: {bag.import_errors}")
+    return bag.dags[dag_id]
+
+
+def run_monthly_close(settings: Settings, period: date) -> RunResult:
+    """One real run of ``monthly_close`` for ``period`` (its data interval ends at the period's deadline)."""
+    dag = load_dag("monthly_close", settings.dags_dir)
+    logical_date = settings.deadline.deadline(previous_period(period))
+    run = dag.test(logical_date=logical_date, run_conf={"period": format_period(period)})
+    task_states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()} if run else {}
+    return RunResult("monthly_close", run.run_id if run else "", str(run.state) if run else "none", task_states)

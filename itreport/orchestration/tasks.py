@@ -1,0 +1,109 @@
+"""Every Airflow task of the project's DAGs (TaskFlow). DAG files only wire these together.
+
+Each task reads the settings where it runs (a worker's environment) and calls a plain function that tests call
+without Airflow. Heavy imports (GX, dbt, python-docx, pandas) stay inside the task bodies so that parsing a DAG
+file stays fast.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import get_current_context, task
+
+from itreport.config.settings import Settings
+
+
+@task
+def prepare_warehouse() -> dict[str, str]:
+    """Start (embedded) or reach the warehouse; returns the dbt connection environment."""
+    from itreport.orchestration.close import ensure_warehouse
+
+    return ensure_warehouse(Settings.from_env())
+
+
+@task
+def intake() -> dict[str, object]:
+    """Archive every message in the mailbox, decide each new one, check it with GX and load it."""
+    from itreport.orchestration.intake_run import run_intake
+
+    return run_intake(Settings.from_env()).as_dict()
+
+
+@task
+def send_replies() -> dict[str, int]:
+    """Receipts and rejections to agencies for messages not yet answered (each message once)."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    from itreport.notify.replies import send_pending_replies
+
+    with SmtpHook(smtp_conn_id="smtp_default") as hook:
+        return send_pending_replies(Settings.from_env(), hook)
+
+
+@task
+def resolve_period() -> str:
+    """The period to close: the ``period`` param, else the one whose deadline ends the data interval."""
+    from ingestion.domain.periods import format_period, parse_period
+
+    context = get_current_context()
+    if context["params"].get("period"):
+        return format_period(parse_period(context["params"]["period"]))
+    return format_period(Settings.from_env().deadline.period_closing_at(context["data_interval_end"]))
+
+
+@task
+def close(period: str) -> str:
+    """Record the period as closed: from now on the compliance mart has rows for it."""
+    from ingestion.domain.periods import parse_period
+    from itreport.orchestration.close import close_period
+
+    close_period(Settings.from_env(), parse_period(period), get_current_context()["run_id"])
+    return period
+
+
+def dbt_build(settings: Settings):  # -> cosmos DbtBuildLocalOperator
+    """``dbt build`` of the whole project through Cosmos, with the connection ``prepare_warehouse`` returned."""
+    from cosmos.config import ProfileConfig
+    from cosmos.operators.local import DbtBuildLocalOperator
+
+    return DbtBuildLocalOperator(
+        task_id="dbt_build",
+        project_dir=str(settings.dbt_project_dir),
+        profile_config=ProfileConfig(
+            profile_name="itreport",
+            target_name="default",
+            profiles_yml_filepath=settings.dbt_project_dir / "profiles.yml",
+        ),
+        env="{{ ti.xcom_pull(task_ids='prepare_warehouse') }}",
+        append_env=True,
+        vars=settings.dbt_vars(),
+        install_deps=False,
+        emit_datasets=False,
+        retries=0,
+    )
+
+
+@task(retries=0)
+def warehouse_checks() -> dict[str, object]:
+    """GX checkpoint on the marts just built; a failed expectation fails the task (no alert goes out)."""
+    from expectations.warehouse import run_warehouse_checks
+    from itreport.config import warehouse
+
+    settings = Settings.from_env()
+    return run_warehouse_checks(settings.home, warehouse.warehouse_url(settings)).as_dict()
+
+
+@task
+def send_compliance_alert(period: str) -> dict[str, object]:
+    """The period's compliance alert to ministry staff, once per content (``resend_alert`` forces it)."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    from ingestion.domain.periods import parse_period
+    from itreport.notify.alerts import send_alert_once
+
+    with SmtpHook(smtp_conn_id="smtp_default") as hook:
+        return send_alert_once(
+            Settings.from_env(),
+            parse_period(period),
+            hook,
+            resend=bool(get_current_context()["params"].get("resend_alert")),
+        )

@@ -1,0 +1,1 @@
+"""Documents and figures read from the marts: period compliance now, the monthly and annual reports next."""
