@@ -100,3 +100,18 @@ create table if not exists raw.imap_state (
     updated_at       timestamptz not null default now(),
     primary key (account, folder)
 );
+
+-- Every email the product sends, claimed before it is sent and marked after (itreport.notify.outbox): at most once
+-- per (kind, key, content). 'claimed' that never became 'sent' means a sender died mid-send: the audit lists it.
+create table if not exists raw.outbox (
+    kind             text not null,             -- reply, alert, reminder, digest, report, …
+    key              text not null,             -- what it is about: a message hash, a period, unit/period/step, …
+    content_sha256   text not null,             -- subject, body, recipients and attachments
+    recipients       text not null,
+    subject          text not null,
+    state            text not null check (state in ('claimed', 'sent', 'failed')),
+    claimed_at       timestamptz not null default now(),
+    sent_at          timestamptz,
+    error            text,
+    primary key (kind, key, content_sha256)
+);
