@@ -8,7 +8,7 @@ to the ignored state folder, ``Settings.home / "gx"``: the paths in ``great_expe
 writes lands in the repository. The warehouse URL reaches the SQL data source the same way.
 
 Change the catalogue, then run ``python -m expectations.project`` to regenerate the suites;
-``tests/test_expectations_project.py`` fails while the committed suites and the catalogue disagree.
+``tests/unit/expectations/test_expectations_project.py`` fails while the committed suites and the catalogue disagree.
 """
 
 from __future__ import annotations

@@ -8,11 +8,9 @@ Vietnamese administrative standard: A4 portrait, Times New Roman 13 pt, national
 from __future__ import annotations
 
 import io
-import unicodedata
 import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -46,6 +44,7 @@ from ingestion.documents.form_layout import (
 from ingestion.domain.catalogue import Catalogue, Indicator, default_catalogue
 from ingestion.domain.periods import DEFAULT_DEADLINE_DAY
 from ingestion.domain.registry import ReportingUnit
+from ingestion.domain.text import nfc
 
 FONT = "Times New Roman"
 FONT_SIZE = Pt(13)
@@ -112,37 +111,6 @@ def build_form(
     return _stable_zip(_save(document), period)
 
 
-def write_form(
-    path: Path | str,
-    unit: ReportingUnit,
-    period: date,
-    values: Mapping[str, str] | None = None,
-    *,
-    catalogue: Catalogue | None = None,
-    difficulties: str = "",
-    proposals: str = "",
-    reporter: str = "",
-    deadline_day: int = DEFAULT_DEADLINE_DAY,
-) -> Path:
-    path = Path(path)
-    data = build_form(
-        unit,
-        period,
-        values,
-        catalogue=catalogue,
-        difficulties=difficulties,
-        proposals=proposals,
-        reporter=reporter,
-        deadline_day=deadline_day,
-    )
-    path.write_bytes(data)
-    return path
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
 def _save(document: DocumentObject) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
@@ -183,8 +151,8 @@ def _setup_document(document: DocumentObject, unit: ReportingUnit, period: date)
     heading.paragraph_format.space_before, heading.paragraph_format.space_after = Pt(12), Pt(6)
     heading.paragraph_format.keep_with_next = True
     properties = document.core_properties
-    properties.title = _nfc(f"{TITLE} - Tháng {format_form_period(period)}")
-    properties.author = properties.last_modified_by = _nfc(unit.name_vi)
+    properties.title = nfc(f"{TITLE} - Tháng {format_form_period(period)}")
+    properties.author = properties.last_modified_by = nfc(unit.name_vi)
     properties.language = LANGUAGE
     properties.created = properties.modified = datetime(period.year, period.month, 1)
     properties.revision = 1
@@ -229,7 +197,7 @@ def _paragraph(
 ) -> Paragraph:
     paragraph = container.add_paragraph()
     if text:
-        run = paragraph.add_run(_nfc(text))
+        run = paragraph.add_run(nfc(text))
         run.bold, run.italic = bold or None, italic or None
         if size is not None:
             run.font.size = size
@@ -248,7 +216,7 @@ def _cell_text(
 ) -> None:
     paragraph = cell.paragraphs[0]
     if text:
-        run = paragraph.add_run(_nfc(text))
+        run = paragraph.add_run(nfc(text))
         run.bold, run.italic = bold or None, italic or None
     if align is not None:
         paragraph.alignment = align
@@ -272,7 +240,7 @@ def _add_masthead(document: DocumentObject, unit: ReportingUnit, period: date, d
 
 
 def _add_heading(document: DocumentObject, text: str) -> None:
-    document.add_paragraph(_nfc(text), style="Heading 1")
+    document.add_paragraph(nfc(text), style="Heading 1")
 
 
 def _add_general_table(document: DocumentObject, unit: ReportingUnit, period: date, reporter: str) -> None:
@@ -327,7 +295,7 @@ def _add_indicator_row(table: Table, indicator: Indicator, value: str) -> None:
 
 
 def _add_text(document: DocumentObject, text: str) -> None:
-    lines = _nfc(text).strip("\n").split("\n") if text.strip() else [""]
+    lines = nfc(text).strip("\n").split("\n") if text.strip() else [""]
     for line in lines:
         _paragraph(document, line, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
 

@@ -38,7 +38,7 @@ def form(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Write the report form (.docx) for a unit and period, optionally prefilled from an earlier report."""
-    from ingestion.documents.form import write_form
+    from ingestion.documents.form import build_form
     from ingestion.domain.registry import default_registry
     from itreport.reports.queries import latest_report_values
 
@@ -52,7 +52,7 @@ def form(
             console.print(f"[yellow]No accepted report of {unit} for {prefill_from}; the form is blank.[/]")
     target = output or settings.home / "forms" / f"bao-cao-cntt-{unit}-{period}.docx"
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_form(target, reporting_unit, _period(period), values)
+    target.write_bytes(build_form(reporting_unit, _period(period), values))
     console.print(f"Wrote {target}")
 
 

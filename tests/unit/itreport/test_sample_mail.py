@@ -299,7 +299,7 @@ def test_some_reports_are_sent_as_doc_when_libreoffice_is_installed(all_units) -
     from ingestion.documents.doc_convert import libreoffice_available
 
     if not libreoffice_available():
-        pytest.skip("LibreOffice is not installed: every report is .docx")
+        pytest.fail("LibreOffice (soffice) is required: `make test` installs it as root (libreoffice-writer-nogui)")
     maildir, truth = all_units
     kinds = _attachment_kinds(maildir, truth, JULY)
     assert sum("doc" in k for k in kinds.values()) >= 5

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 
 import pytest
+from support.mail_builders import MX
+from support.mail_builders import message as build_message
 
 from ingestion.decide.classify import assess
 from ingestion.domain.catalogue import default_catalogue
@@ -15,7 +15,6 @@ from ingestion.domain.records import MessageState
 from ingestion.domain.registry import default_registry
 from ingestion.mailbox.headers import authentication_failure, parse_bytes, to_inbound
 
-MX = "mx.baocao-cntt.gov.example"
 AUTHSERV = "mx.baocao-cntt.gov.example"
 UNIT = "P02"
 RECEIVED = datetime(2009, 7, 15, 3, 0, tzinfo=UTC)
@@ -28,17 +27,16 @@ def address() -> str:
 
 def _raw(address: str, *top: str, below: tuple[str, ...] = ()) -> bytes:
     """A notice from ``address``; ``top`` headers as our server prepends them, ``below`` after the sender's hop."""
-    msg = EmailMessage()
-    for header in below:
-        name, value = header.split(": ", 1)
-        msg[name] = value
-    msg["From"] = address
-    msg["To"] = "baocao.cntt@mic.gov.example"
-    msg["Subject"] = "Báo cáo CNTT"
-    msg["Message-ID"] = "<n1@hagiang.gov.example>"
-    msg.set_content("Báo cáo của UBND tỉnh Hà Giang giống tháng 6.")
-    ours = [*top, f"Received: from mail.hagiang.gov.example by {MX}; {format_datetime(RECEIVED)}"]
-    return "\r\n".join(ours).encode() + b"\r\n" + msg.as_bytes()
+    return build_message(
+        address,
+        RECEIVED,
+        body="Báo cáo của UBND tỉnh Hà Giang giống tháng 6.",
+        message_id="<n1@hagiang.gov.example>",
+        auth=None,
+        extra_top=top,
+        below=below,
+        subject="Báo cáo CNTT",
+    )
 
 
 def _decide(raw: bytes, authserv_id: str | None = AUTHSERV):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from functools import partial
 
 import pytest
+from support.mail_builders import MX
+from support.mail_builders import message as build_message
 
 from ingestion.decide.classify import assess, word_kind
 from ingestion.domain.catalogue import default_catalogue
@@ -15,31 +16,20 @@ from ingestion.domain.records import MessageState, SubmissionKind
 from ingestion.domain.registry import default_registry
 from ingestion.mailbox.headers import receipt_time, to_inbound
 
-MX = "mx.baocao-cntt.gov.example"
 RULE = DeadlineRule()
 HA_GIANG = "P02"
 
 
-def _message(
-    sender: str,
-    received: datetime,
-    *,
-    body: str = "",
-    attachment: bytes | None = None,
-    filename: str = "Báo cáo tháng 6.docx",
-    date_header: datetime | None = None,
-) -> bytes:
-    msg = EmailMessage()
-    msg["Received"] = f"from mail.sender.example by {MX} with ESMTPS id X1; {format_datetime(received)}"
-    msg["From"] = f"Văn phòng <{sender}>"
-    msg["To"] = "baocao.cntt@mic.gov.example"
-    msg["Subject"] = "Báo cáo CNTT"
-    msg["Date"] = format_datetime(date_header or received)
-    msg["Message-ID"] = f"<{received.timestamp()}@sender.example>"
-    msg.set_content(body or "Kính gửi Cục Ứng dụng CNTT.")
-    if attachment is not None:
-        msg.add_attachment(attachment, maintype="application", subtype="octet-stream", filename=filename)
-    return msg.as_bytes()
+# A message from a sender whose server writes no Authentication-Results, its file sent as octet-stream.
+_message = partial(
+    build_message,
+    body="Kính gửi Cục Ứng dụng CNTT.",
+    filename="Báo cáo tháng 6.docx",
+    content_type="application/octet-stream",
+    auth=None,
+    subject="Báo cáo CNTT",
+    display_name="Văn phòng",
+)
 
 
 def _decide(raw: bytes, **options):
@@ -68,7 +58,7 @@ def ha_giang_address() -> str:
 
 def test_receipt_time_is_our_servers_not_the_date_header(ha_giang_address):
     received = datetime(2009, 6, 21, 17, 0, 0, tzinfo=UTC)
-    raw = _message(ha_giang_address, received, date_header=datetime(2009, 6, 20, 9, 0, tzinfo=UTC))
+    raw = _message(ha_giang_address, received, sent=datetime(2009, 6, 20, 9, 0, tzinfo=UTC))
     message = to_inbound(raw, source="test", mx_host=MX)
     assert message.received_at == received
     assert message.date_header == datetime(2009, 6, 20, 9, 0, tzinfo=UTC)

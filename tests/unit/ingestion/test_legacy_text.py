@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import unicodedata
+import zipfile
 from datetime import date
 
 import pytest
+from support.mail_builders import form, tcvn3_form
 
 from ingestion.documents.legacy_text import (
     TCVN3_TABLE,
@@ -86,45 +88,16 @@ def test_font_names(font, expected):
     assert legacy_encoding(font) == expected
 
 
-def _encode_tcvn3(text: str) -> str:
-    """Unicode → TCVN3 as Word shows it with a .VnTime font (the codes read as Windows-1252)."""
-    reverse: dict[str, str] = {}
-    for shown, letter in TCVN3_TABLE.items():
-        if ord(shown) >= 0xA0 or ord(shown) > 0xFF:  # the Windows-1252 character, never a control code
-            reverse.setdefault(letter, shown)
-    return "".join(reverse.get(c, c) for c in unicodedata.normalize("NFC", text))
-
-
 def test_a_form_typed_in_tcvn3_parses_like_the_unicode_one():
-    import docx
-
     from ingestion.documents.docx_reader import parse_report
-    from ingestion.documents.form import build_form
     from ingestion.domain.catalogue import default_catalogue
-    from ingestion.domain.registry import default_registry
 
     catalogue = default_catalogue()
-    unit = default_registry().get("P02")
-    values = {i.indicator_code: "Có" if i.value_type == "yes_no" else "12" for i in catalogue.indicators}
-    original = build_form(unit, date(2009, 6, 1), values)
-    document = docx.Document(io.BytesIO(original))
-    paragraphs = list(document.paragraphs)
-    for table in document.tables:
-        for row in table.rows:
-            for cell in row.cells:
-                paragraphs.extend(cell.paragraphs)
-    encoded = 0
-    for paragraph in paragraphs:
-        for run in paragraph.runs:
-            if run.text and not run.text.isascii():
-                run.text = _encode_tcvn3(run.text)
-                encoded += 1
-            run.font.name = ".VnTime"
-    assert encoded > 10
-    out = io.BytesIO()
-    document.save(out)
-    legacy = out.getvalue()
-    assert "Hà Giang".encode() not in legacy  # really stored as TCVN3
+    original, legacy = form("P02", date(2009, 6, 1)), tcvn3_form("P02", date(2009, 6, 1), seed=12)
+    original_xml, legacy_xml = (
+        zipfile.ZipFile(io.BytesIO(d)).read("word/document.xml").decode() for d in (original, legacy)
+    )
+    assert "Hà Giang" in original_xml and "Hà Giang" not in legacy_xml and ".VnTime" in legacy_xml  # stored as TCVN3
     expected, parsed = parse_report(original, catalogue=catalogue), parse_report(legacy, catalogue=catalogue)
     assert parsed.unit_name == expected.unit_name and "Hà Giang" in parsed.unit_name
     assert parsed.period == expected.period and parsed.unit_code == "P02"

@@ -19,7 +19,7 @@ from psycopg import sql
 
 pytestmark = [pytest.mark.integration]
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO / "dbt_project"
 BIN = Path(sys.executable).parent
 DATABASE = "itreport_dbt_test"
@@ -319,7 +319,7 @@ def test_docs_generate(builds):
 def test_the_same_alert_is_sent_once_unless_resent(builds, dbt_database, settings, tmp_path):
     import dataclasses
 
-    from intake_scratch import RecordingSender
+    from support.scratch import RecordingSender
 
     from itreport.config import warehouse
     from itreport.notify.alerts import send_alert_once as send_compliance_alert

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from support.mail_builders import TCVN3_DIFFICULTIES, values_for
 
 from ingestion.decide.classify import assess
 from ingestion.documents.doc_text_reader import legacy_to_unicode, parse_doc_text, text_layout
@@ -34,7 +33,7 @@ def form_doc() -> tuple[bytes, bytes]:
     from ingestion.documents.form import build_form
 
     if not libreoffice_available():
-        pytest.skip("LibreOffice is needed to make a .doc")
+        pytest.fail("LibreOffice (soffice) is required to make a .doc: `make test` installs it as root")
     docx = build_form(default_registry().get(UNIT), date(2009, 6, 1), _values())
     return docx, docx_to_doc_bytes(docx)
 
@@ -103,15 +102,7 @@ def test_antiword_rows_are_joined_back():
     assert report.difficulties == "Thiếu kinh phí."
 
 
-CORPUS = Path(__file__).with_name("corpus")
-
-
-def _corpus_module():
-    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
 def test_a_tcvn3_doc_through_antiword_is_recognised_by_its_characters(monkeypatch):
@@ -121,7 +112,6 @@ def test_a_tcvn3_doc_through_antiword_is_recognised_by_its_characters(monkeypatc
     from ingestion.documents.legacy_text import LegacyEncoding, guess_text_encoding
     from ingestion.mailbox.headers import parse_bytes
 
-    corpus = _corpus_module()
     raw = (CORPUS / "mail" / "35_tcvn3_doc.eml").read_bytes()
     (doc,) = [a.get_content() for a in parse_bytes(raw).iter_attachments()]
     text = doc_text_with_antiword(doc)
@@ -129,9 +119,9 @@ def test_a_tcvn3_doc_through_antiword_is_recognised_by_its_characters(monkeypatc
     assert "Bộ Y tế" not in text and "Bé Y tÕ" in text  # really typed in TCVN3
     report = parse_doc_text(text, catalogue=default_catalogue())
     assert (report.unit_code, report.unit_name, report.period) == ("BYT", "Bộ Y tế", date(2009, 7, 1))
-    assert {c: v.value_text for c, v in report.values.items()} == corpus.values_for(24)
+    assert {c: v.value_text for c, v in report.values.items()} == values_for(24)
     assert report.problems == []
-    assert report.difficulties == corpus.TCVN3_DIFFICULTIES  # found under "Khó khăn, vướng mắc"
+    assert report.difficulties == TCVN3_DIFFICULTIES  # found under "Khó khăn, vướng mắc"
 
     monkeypatch.setattr(ingestion.documents.doc_convert, "libreoffice_available", lambda: False)
     monkeypatch.setattr(ingestion.documents.doc_convert, "soffice_binary", lambda: None)

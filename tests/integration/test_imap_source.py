@@ -12,8 +12,8 @@ from email.policy import SMTP
 from email.utils import format_datetime
 
 import pytest
-from imap_server import PASSWORD, USER, ImapTestServer, free_port
-from intake_scratch import scratch_settings
+from support.imap_server import PASSWORD, USER, ImapTestServer, free_port
+from support.scratch import scratch_settings
 
 from ingestion.mailbox.archive import message_hash
 from ingestion.mailbox.imap import ImapAccount, ImapError

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 MODELS_DIR = DBT_DIR / "models"
 
 

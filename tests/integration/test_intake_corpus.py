@@ -5,26 +5,17 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-from intake_scratch import RecordingSender, scratch_settings
+from support.mail_builders import MX, oversized_message
+from support.scratch import RecordingSender, scratch_settings
 
 from ingestion.mailbox.archive import message_hash
 
-CORPUS = Path(__file__).with_name("corpus")
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 OVERSIZED = "34_oversized_50mb.eml"
-
-
-def _make_corpus_module():
-    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +26,12 @@ def corpus_run(settings, tmp_path_factory):
     from itreport.orchestration.intake_run import run_intake
 
     home = tmp_path_factory.mktemp("corpus-home")
-    corpus = _make_corpus_module()
-    scratch = dataclasses.replace(scratch_settings(settings, home, "itreport_corpus"), authserv_id=corpus.MX)
+    scratch = dataclasses.replace(scratch_settings(settings, home, "itreport_corpus"), authserv_id=MX)
     inbox = scratch.maildir / "new"
     inbox.mkdir(parents=True)
     for path in sorted((CORPUS / "mail").glob("*.eml")):
         shutil.copy(path, inbox / path.name)
-    (inbox / OVERSIZED).write_bytes(corpus.oversized_message())
+    (inbox / OVERSIZED).write_bytes(oversized_message())
     with (CORPUS / "expected.csv").open(encoding="utf-8", newline="") as handle:
         expected = list(csv.DictReader(handle))
     expected.append(

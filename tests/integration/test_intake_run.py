@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from intake_scratch import RecordingSender, scratch_settings
+from support.scratch import RecordingSender, scratch_settings
 
 from ingestion.domain.periods import format_period
 

@@ -18,9 +18,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from intake_scratch import scratch_settings
+from support.scratch import scratch_settings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.xdist_group("wheel")
 

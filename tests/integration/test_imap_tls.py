@@ -13,8 +13,8 @@ from email.policy import SMTP
 from types import SimpleNamespace
 
 import pytest
-from imap_server import HOST, PASSWORD, USER, ImapTestServer, TlsRelay, make_certificates
-from intake_scratch import scratch_settings
+from support.imap_server import HOST, PASSWORD, USER, ImapTestServer, TlsRelay, make_certificates
+from support.scratch import scratch_settings
 
 from ingestion.mailbox.archive import message_hash
 from ingestion.mailbox.imap import ImapAccount, ImapError, ImapSource

@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import pytest
-from corpus.make_corpus import rezip
+from support.mail_builders import docm, encrypted_zip, rezip
 
 from ingestion.decide.classify import assess
 from ingestion.documents.attachments import (
@@ -101,25 +101,15 @@ def test_too_many_zip_entries_are_refused(form):
 
 
 def test_macro_enabled_document_is_refused(form):
-    with zipfile.ZipFile(io.BytesIO(form)) as package:
-        types = package.read("[Content_Types].xml")
-    macro_types = types.replace(b"wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml")
-    docm = rezip(form, replace={"[Content_Types].xml": macro_types}, add={"word/vbaProject.bin": b"\0" * 64})
-    assert _problem(docm, "bao-cao.docm").code == "macro_attachment"
-    result = _decide(docm, "bao-cao.docm")
+    macro_enabled = docm(form)
+    assert _problem(macro_enabled, "bao-cao.docm").code == "macro_attachment"
+    result = _decide(macro_enabled, "bao-cao.docm")
     assert result.decision.reason_code == "macro_attachment"
     assert "macro" in result.decision.reason_vi and ".docx" in result.decision.reason_vi
 
 
 def test_encrypted_zip_entry_is_refused(form):
-    data = bytearray(form)
-    # set the "encrypted" flag (bit 0) in every local header and central-directory entry
-    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
-        start = 0
-        while (start := data.find(signature, start)) != -1:
-            data[start + offset] |= 0x01
-            start += 4
-    assert _problem(bytes(data)).code == "encrypted_attachment"
+    assert _problem(encrypted_zip(form)).code == "encrypted_attachment"  # the flag set in every zip entry
 
 
 def test_password_protected_word_file_is_refused():
