@@ -17,7 +17,7 @@ Only numeric indicators (count, percent, money) get outlier and jump warnings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from statistics import median
@@ -118,33 +118,7 @@ def value_warnings(
         past = [history[p].get(code, (None, None))[0] for p in window if p in history]
         past = [float(x) for x in past if x is not None]
         vi, en = _labels(indicator)
-        score = modified_z_score(number, past)
-        bounds = z_bounds(past)
-        if score is not None and bounds is not None and abs(score) > Z_THRESHOLD:
-            low, high = bounds
-            found.append(
-                ValueWarning(
-                    message_hash, code, "outlier_zscore", number, low, high,
-                    f"{vi} = {_fmt(number)} khác xa số liệu {len(past)} tháng trước của đơn vị "
-                    f"(trung vị {_fmt(median(past))}, khoảng thường gặp {_fmt(low)}–{_fmt(high)}). "
-                    "Đề nghị kiểm tra lại.",
-                    f"{en} = {_fmt(number)} is far from the unit's previous {len(past)} months "
-                    f"(median {_fmt(median(past))}, usual range {_fmt(low)}–{_fmt(high)}). Please check it.",
-                )
-            )  # fmt: skip
-        limits = minmax_bounds(past)
-        if limits is not None and not limits[0] <= number <= limits[1]:
-            low, high = limits
-            found.append(
-                ValueWarning(
-                    message_hash, code, "outlier_minmax", number, low, high,
-                    f"{vi} = {_fmt(number)} nằm ngoài giới hạn {_fmt(low)}–{_fmt(high)} tính từ {len(past)} tháng "
-                    f"trước của đơn vị (thấp nhất {_fmt(min(past))}, cao nhất {_fmt(max(past))}). "
-                    "Đề nghị kiểm tra lại.",
-                    f"{en} = {_fmt(number)} is outside {_fmt(low)}–{_fmt(high)}, the bounds from the unit's previous "
-                    f"{len(past)} months (lowest {_fmt(min(past))}, highest {_fmt(max(past))}). Please check it.",
-                )
-            )  # fmt: skip
+        found.extend(_history_warnings(message_hash, code, number, past, vi, en))
         last = previous.get(code, (None, None))[0] if previous else None
         if indicator.value_type == "percent" and last is not None and abs(number - float(last)) > jump_points:
             change = number - float(last)
@@ -170,6 +144,37 @@ def value_warnings(
             )
         )  # fmt: skip
     return found
+
+
+def _history_warnings(
+    message_hash: str, code: str, number: float, past: Sequence[float], vi: str, en: str
+) -> Iterator[ValueWarning]:
+    """Outliers against the unit's own history: a modified z-score beyond the threshold, and values outside the
+    min-max bounds of the window."""
+    score, usual, limits = modified_z_score(number, past), z_bounds(past), minmax_bounds(past)
+    far = score is not None and usual is not None and abs(score) > Z_THRESHOLD
+    outside = limits is not None and not limits[0] <= number <= limits[1]
+    n, shown = len(past), _fmt(number)
+    if far and usual is not None:
+        low, high = usual
+        middle, bounds = _fmt(median(past)), f"{_fmt(low)}–{_fmt(high)}"
+        vi_text = f"{vi} = {shown} khác xa số liệu {n} tháng trước của đơn vị (trung vị {middle}, khoảng thường gặp "
+        en_text = f"{en} = {shown} is far from the unit's previous {n} months (median {middle}, usual range "
+        yield ValueWarning(
+            message_hash, code, "outlier_zscore", number, low, high,
+            vi_text + f"{bounds}). Đề nghị kiểm tra lại.", en_text + f"{bounds}). Please check it.",
+        )  # fmt: skip
+    if outside and limits is not None:
+        low, high = limits
+        extremes_vi = f"(thấp nhất {_fmt(min(past))}, cao nhất {_fmt(max(past))})"
+        extremes_en = f"(lowest {_fmt(min(past))}, highest {_fmt(max(past))})"
+        yield ValueWarning(
+            message_hash, code, "outlier_minmax", number, low, high,
+            f"{vi} = {shown} nằm ngoài giới hạn {_fmt(low)}–{_fmt(high)} tính từ {n} tháng trước của đơn vị "
+            f"{extremes_vi}. Đề nghị kiểm tra lại.",
+            f"{en} = {shown} is outside {_fmt(low)}–{_fmt(high)}, the bounds from the unit's previous {n} months "
+            f"{extremes_en}. Please check it.",
+        )  # fmt: skip
 
 
 def _clamped(indicator: Indicator, last: float, points: float) -> tuple[float, float]:

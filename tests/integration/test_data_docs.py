@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_expectations import CATALOGUE, real_submission
+from support.submissions import CATALOGUE, real_submission
 
 
 @pytest.fixture(scope="module")

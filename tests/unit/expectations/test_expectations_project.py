@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from test_expectations import real_submission
+from support.submissions import real_submission
 
 from ingestion.domain.catalogue import ConsistencyRule, Indicator, default_catalogue
 
