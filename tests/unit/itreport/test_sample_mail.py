@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import io
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.documents.values import normalise_value, parse_number
-from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.catalogue import Indicator, default_catalogue
 from ingestion.domain.periods import FIRST_PERIOD, DeadlineRule, add_months, format_period
 from ingestion.domain.records import SubmissionKind
 from ingestion.domain.registry import ReportingUnit, default_registry
@@ -31,6 +32,7 @@ from itreport.demo.sample_mail import (
     slip,
     warning_pairs,
 )
+from itreport.demo.sample_mail.values import value_profiles
 
 MX = "mx.baocao-cntt.gov.example"
 JUNE, JULY, AUGUST = date(2009, 6, 1), date(2009, 7, 1), date(2009, 8, 1)
@@ -341,6 +343,59 @@ def test_form_values_are_plausible_and_consistent() -> None:
                 numbers[indicator.indicator_code] = number
         for rule in catalogue.rules:
             assert rule.holds(numbers[rule.left_indicator], numbers[rule.right_indicator]), (unit.unit_code, rule)
+
+
+def test_value_profiles_are_about_catalogue_indicators() -> None:
+    """Every realism hint in ``value_profiles.csv`` names an indicator of the catalogue, fitting its value type;
+    a share is of an indicator filled in before it."""
+    catalogue = default_catalogue()
+    position = {i.indicator_code: n for n, i in enumerate(catalogue.in_form_order())}
+    assert value_profiles()
+    for code, profile in value_profiles().items():
+        assert code in position, code
+        value_type = catalogue.get(code).value_type
+        if profile.always_yes:
+            assert value_type == "yes_no", code
+        if profile.low is not None or profile.high is not None:
+            assert value_type in ("count", "percent", "money"), code
+            assert profile.low is not None and profile.high is not None and profile.low <= profile.high, code
+        if profile.share_of:
+            assert position[profile.share_of] < position[code], code
+            assert 0 <= profile.share_low <= profile.share_high, code
+
+
+def test_an_indicator_without_a_profile_gets_a_value_by_its_type() -> None:
+    """The catalogue drives the form: an indicator added to it (none of them in ``value_profiles.csv``) is filled
+    in too, with a value its type accepts."""
+    catalogue = default_catalogue()
+    group = catalogue.in_form_order()[-1].group_code
+    kinds = [
+        ("count", 0.0, None),
+        ("percent", 0.0, 100.0),
+        ("money", 0.0, None),
+        ("yes_no", None, None),
+        ("text", None, None),
+    ]
+    added = tuple(
+        Indicator(f"9.{n}", group, 90 + n, f"Chỉ tiêu mới {n}", f"New indicator {n}", "", "", kind, False, low, high)
+        for n, (kind, low, high) in enumerate(kinds, start=1)
+    )
+    assert not {i.indicator_code for i in added} & set(value_profiles())
+    extended = dataclasses.replace(catalogue, indicators=catalogue.indicators + added)
+    ctx = Context(JULY, 2009, MX, "baocao.cntt@mic.gov.example", RULE, extended, False, random.Random(0))
+    for unit in default_registry().expected(JULY)[:10]:
+        values = form_values(ctx, unit, JULY)
+        assert set(values) == set(extended.codes)
+        for indicator in added:
+            text = values[indicator.indicator_code]
+            number, problem = normalise_value(indicator, text)
+            assert problem is None, (indicator.value_type, text)
+            if indicator.value_type in ("count", "percent", "money"):
+                assert number is not None and number >= 0, (indicator.value_type, text)
+            elif indicator.value_type == "yes_no":
+                assert text in ("Có", "Không")
+            else:
+                assert text.startswith("http://")
 
 
 def test_the_intake_reaches_the_expected_states(mailbox) -> None:
