@@ -14,8 +14,9 @@ from ingestion.domain.records import Assessment, Decision, ReceivedMessage
 from ingestion.domain.resources import package_file
 
 log = logging.getLogger(__name__)
-# What the database (or the driver, before sending) refuses about one message's rows; a lost connection is not.
-REFUSED = (psycopg.DataError, psycopg.IntegrityError, psycopg.InternalError, ValueError)
+# What the database (or the driver, before sending) refuses about one message's rows; a lost connection
+# (OperationalError) is not one message's fault and fails the run.
+REFUSED = (psycopg.DatabaseError, ValueError)
 
 RAW_SCHEMA_SQL = package_file("ingestion", "raw_schema.sql")
 
@@ -67,6 +68,8 @@ def load(conn: psycopg.Connection, received: Iterable[ReceivedMessage]) -> dict[
             with conn.transaction(), conn.cursor() as cur:
                 inserted = _load_one(cur, item)
         except REFUSED as error:
+            if isinstance(error, psycopg.OperationalError):
+                raise
             log.exception("message %s could not be loaded", item.message.message_hash)
             item.assessment = _load_failure(item, error)
             with conn.transaction(), conn.cursor() as cur:

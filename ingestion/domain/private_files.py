@@ -4,6 +4,7 @@ only: 0600 files in 0700 folders, whatever the umask."""
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -27,7 +28,7 @@ def private_dir(path: Path) -> Path:
 def write_private(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (a temporary file renamed), created 0600 in a 0700 folder."""
     private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # unique per writer: two intakes may race
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as handle:
