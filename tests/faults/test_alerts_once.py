@@ -88,3 +88,19 @@ def test_alert_csv_files_are_owner_only(fresh, tmp_path):
     for name in result["attachments"]:
         assert Path(name).stat().st_mode & 0o777 == 0o600
         assert Path(name).parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_run_summary_prints_no_smtp_password(built):
+    import dataclasses
+    import io
+
+    from rich.console import Console
+
+    from itreport.cli.summary import print_summary
+
+    password = "S3cr3t-pa55"
+    smtp_url = f"smtps://mailer:{password}@smtp.example:465"
+    console = Console(file=io.StringIO(), width=200)
+    print_summary(console, dataclasses.replace(built, smtp_url=smtp_url), JUNE, smtp_url, 1.0)
+    text = console.file.getvalue()
+    assert "smtp.example" in text and password not in text
