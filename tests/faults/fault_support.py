@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import email.policy
+import hashlib
 import smtplib
 import struct
 from collections import Counter
@@ -42,6 +43,11 @@ def scratch(settings, home: Path, database: str):
         maildir=home / "mail" / "inbox",
         notify_max_age_days=None,
     )
+
+
+def database_name(request) -> str:
+    """A scratch database name of the test (its node id hashed: parametrised ids hold any character)."""
+    return "faults_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16]
 
 
 def address(unit_code: str = "P02") -> str:

@@ -13,6 +13,7 @@ from fault_support import (
     SmtpSender,
     address,
     assert_invariant,
+    database_name,
     deliver,
     form_docx,
     message,
@@ -22,13 +23,12 @@ from fault_support import (
     tnef,
 )
 
-pytestmark = pytest.mark.xdist_group("faults")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @pytest.fixture
 def home(settings, tmp_path, request):
-    return scratch(settings, tmp_path / "home", f"faults_{request.node.name[:40].lower()}")
+    return scratch(settings, tmp_path / "home", database_name(request))
 
 
 def _intake(home):

@@ -14,9 +14,8 @@ from datetime import date
 
 import psycopg
 import pytest
-from fault_support import assert_invariant, scratch
+from fault_support import assert_invariant, database_name, scratch
 
-pytestmark = pytest.mark.xdist_group("faults")
 JUNE = date(2009, 6, 1)
 
 
@@ -24,7 +23,7 @@ JUNE = date(2009, 6, 1)
 def home(settings, tmp_path, request):
     from itreport.demo.sample_mail import generate_mailbox
 
-    home = scratch(settings, tmp_path / "home", f"faults_{request.node.name[:40].lower()}")
+    home = scratch(settings, tmp_path / "home", database_name(request))
     generate_mailbox(home.maildir, JUNE, units=5, with_doc=False)
     return home
 

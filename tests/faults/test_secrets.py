@@ -37,3 +37,29 @@ def test_db_commands_print_no_password(command, monkeypatch):
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     assert "db.example" in result.output and PASSWORD not in result.output
+
+
+def test_the_demo_first_line_shows_no_warehouse_password(settings, tmp_path):
+    """The demo prints where the warehouse is before anything else; here it then stops at its next step (the
+    sample mailbox cannot be written under a file), with its first line printed."""
+    import dataclasses
+    import io
+    from datetime import date
+
+    from rich.console import Console
+
+    from itreport.demo.run import run_demo
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    external = dataclasses.replace(
+        settings,
+        home=tmp_path / "home",
+        warehouse_url=f"postgresql://etl:{PASSWORD}@db.example:5432/itreport",
+        maildir=blocker / "inbox",
+    )
+    console = Console(file=io.StringIO(), width=200)
+    with pytest.raises(OSError):
+        run_demo(console, external, date(2009, 7, 1), 1)
+    text = console.file.getvalue()
+    assert "db.example" in text and PASSWORD not in text

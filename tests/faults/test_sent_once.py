@@ -13,11 +13,10 @@ from datetime import date
 
 import psycopg
 import pytest
-from fault_support import SmtpSender, assert_invariant, received_emails, scratch, smtp_server
+from fault_support import SmtpSender, assert_invariant, database_name, received_emails, scratch, smtp_server
 
 from itreport.demo.smtp_sink import free_port
 
-pytestmark = pytest.mark.xdist_group("faults")
 JUNE = date(2009, 6, 1)
 
 
@@ -27,7 +26,7 @@ def decided(settings, tmp_path, request):
     from itreport.demo.sample_mail import generate_mailbox
     from itreport.orchestration.intake_run import run_intake
 
-    home = scratch(settings, tmp_path / "home", f"faults_{request.node.name[:40].lower()}")
+    home = scratch(settings, tmp_path / "home", database_name(request))
     generate_mailbox(home.maildir, JUNE, units=6, with_doc=False)
     run_intake(home)
     return home
