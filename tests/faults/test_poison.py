@@ -4,6 +4,7 @@ with one state and a reason, the others go on, and nobody the registry does not 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import psycopg
@@ -133,17 +134,18 @@ def test_ten_thousand_junk_rows_give_a_short_reason_and_rejection(home, tmp_path
 
     path = tmp_path / "junk.docx"
     document = Document(__import__("io").BytesIO(form_docx(tmp_path)))
-    table = document.tables[-1]
-    for i in range(2_000):
-        cells = table.add_row().cells
-        for cell in cells:
-            cell.text = f"junk {i} " + "x" * 30
+    table = next(t for t in document.tables if any(c.text.strip() == "1.1" for c in t.column_cells(0)))
+    for i in range(3_000):  # rows naming indicators the catalogue does not have: a problem each
+        for cell in table.add_row().cells:
+            cell.text = f"99.{i}"
     document.save(path)
     deliver(
         home.maildir, "1.junk", message(address("P02"), "Báo cáo", attachments=[("bc.docx", path.read_bytes(), DOCX)])
     )
     _intake(home)
     ((reason_vi, reason_en),) = _rows(home, "select reason_vi, reason_en from raw.messages")
+    more = re.search(r"và (\d+) lỗi khác", reason_vi)
+    assert more and int(more[1]) >= 3_000 - PROBLEMS_LISTED and " more" in reason_en
     assert len(reason_vi) < 10_000 and len(reason_en) < 10_000
     _, sent, _ = _reply_all(home, tmp_path)
     assert len(sent) == 1 and len(sent[0].as_bytes()) < 50_000
@@ -202,20 +204,21 @@ def test_random_bytes_and_empty_files_say_what_they_are(home):
 
 
 def test_a_message_moved_while_read_is_skipped_and_read_next_time(home, monkeypatch):
-    """A mail client marks a message read (new/ → cur/) while intake lists the folder."""
-    from ingestion.mailbox import maildir
+    """A mail client marks a message read (new/ → cur/) after intake listed the folder, while it archives the
+    message before it: the listed path is gone when intake comes to it."""
+    from ingestion.mailbox.archive import archive
+    from itreport.orchestration import intake_run
 
-    moved = deliver(home.maildir, "1.moving", message(address("P02"), "Báo cáo", body="x"))
-    deliver(home.maildir, "2.stays", message(address("BTC"), "Báo cáo", body="y"))
-    listing = maildir.Path.iterdir
+    deliver(home.maildir, "1.stays", message(address("BTC"), "Báo cáo", body="y"))
+    moving = deliver(home.maildir, "2.moving", message(address("P02"), "Báo cáo", body="x"))
 
-    def iterdir_then_move(self):  # the real listing, then the real rename a mail client does
-        entries = list(listing(self))
-        if self.name == "cur" and moved.exists():  # new/ was listed with it, cur/ without it
-            moved.rename(home.maildir / "cur" / (moved.name + ":2,S"))
-        return iter(entries)
+    def archive_then_client_moves(raw, archive_dir):  # the real archive, then the real rename a client does
+        path = archive(raw, archive_dir)
+        if moving.exists():
+            moving.rename(home.maildir / "cur" / (moving.name + ":2,S"))
+        return path
 
-    monkeypatch.setattr(maildir.Path, "iterdir", iterdir_then_move)
+    monkeypatch.setattr(intake_run, "archive", archive_then_client_moves)
     first = _intake(home)
     monkeypatch.undo()
     assert first.seen == 1
