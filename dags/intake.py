@@ -11,7 +11,7 @@ from airflow.sdk import dag
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from itreport.config.settings import Settings
-from itreport.orchestration.tasks import intake, prepare_warehouse, send_replies
+from itreport.orchestration.tasks import intake, prepare_warehouse, send_pending_alerts, send_replies
 
 SETTINGS = Settings.from_env()
 
@@ -27,7 +27,7 @@ SETTINGS = Settings.from_env()
     doc_md=__doc__,
 )
 def intake_dag():
-    prepare_warehouse() >> intake() >> send_replies()
+    prepare_warehouse() >> intake() >> send_replies() >> send_pending_alerts()
 
 
 intake_dag()

@@ -1,4 +1,4 @@
-"""monthly_close: close one reporting period — final intake, dbt build, compliance alert to ministry staff.
+"""monthly_close: close one reporting period — final intake, dbt build, audit, compliance alert to ministry staff.
 
 Runs at 00:00 on the 22nd (Asia/Ho_Chi_Minh), the moment the period's deadline passes; catch-up from 2009-06.
 Replies (receipts, rejections) go to agencies right after the final intake.
@@ -13,6 +13,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from itreport.config.settings import Settings
 from itreport.orchestration.tasks import (
+    audit,
     close,
     dbt_build,
     intake,
@@ -56,7 +57,9 @@ def monthly_close():
     loaded = intake()
     closed = close(period)
     built = dbt_build(SETTINGS)
-    ready >> loaded >> send_replies() >> closed >> built >> warehouse_checks() >> send_compliance_alert(closed)
+    checked = audit(closed)
+    ready >> loaded >> send_replies() >> closed >> built >> warehouse_checks() >> checked
+    checked >> send_compliance_alert(closed)
 
 
 monthly_close()

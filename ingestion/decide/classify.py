@@ -17,8 +17,15 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from ingestion.decide.notices import Notice, find_notice
-from ingestion.decide.reasons import explain
-from ingestion.documents.attachments import OLE2_MAGIC, AttachmentProblem, attachments, check_attachment, word_kind
+from ingestion.decide.reasons import explain, problem_list
+from ingestion.documents.attachments import (
+    OLE2_MAGIC,
+    AttachmentProblem,
+    attachments,
+    check_attachment,
+    is_tnef,
+    word_kind,
+)
 from ingestion.domain.catalogue import Catalogue
 from ingestion.domain.periods import FIRST_PERIOD, DeadlineRule, add_months, format_period
 from ingestion.domain.records import (
@@ -99,8 +106,16 @@ def _parse_attachment(attachment: Attachment, catalogue: Catalogue, converted: M
     raise UnreadableAttachment(attachment.filename, "not a Word document (.doc/.docx)")
 
 
-def _decision(message: InboundMessage, code: str, unit: ReportingUnit | None = None, **fields: object) -> Decision:
-    state, vi, en = explain(code, unit=unit.name_vi if unit else "", sender=message.sender or "", **fields)
+def _decision(
+    message: InboundMessage,
+    code: str,
+    unit: ReportingUnit | None = None,
+    detail_en: str | None = None,
+    **fields: object,
+) -> Decision:
+    state, vi, en = explain(
+        code, detail_en=detail_en, unit=unit.name_vi if unit else "", sender=message.sender or "", **fields
+    )
     return Decision(message.message_hash, state, code, vi, en, unit_code=unit.unit_code if unit else None)
 
 
@@ -152,9 +167,13 @@ def _assess(message: InboundMessage, ctx: IntakeContext) -> Assessment:
         failure = authentication_failure(msg, ctx.authserv_id, ctx.mx_host or "", message.sender)
         if failure:
             return Assessment(_decision(message, "sender_not_authenticated", unit, detail=failure))
+    if not message.sender:
+        vi, en = _what_it_is(message.raw, msg)
+        return Assessment(_decision(message, "not_an_email", detail=vi, detail_en=en))
     if unit is None:
         return Assessment(_decision(message, "unknown_sender"))
-    word_files = [a for a in attachments(msg) if _looks_like_word(a) or a.payload.startswith((OLE2_MAGIC, b"PK"))]
+    files = attachments(msg)
+    word_files = [a for a in files if _looks_like_word(a) or a.payload.startswith((OLE2_MAGIC, b"PK"))]
     notice = find_notice(body_text(msg)) or find_notice(message.subject)
     if word_files and notice is not None:
         same_as = format_period(notice.same_as_period(ctx.deadline.receipt_period(received)))
@@ -163,7 +182,28 @@ def _assess(message: InboundMessage, ctx: IntakeContext) -> Assessment:
         return _assess_report(message, unit, word_files[0], ctx)
     if notice is not None:
         return _assess_notice(message, unit, notice, ctx)
+    tnef = [a for a in files if is_tnef(a)]
+    if tnef:  # Outlook's winmail.dat with no form inside: the agency thinks it reported, so tell it
+        inside = ", ".join(a.filename for a in files if a.filename and not is_tnef(a)) or "không có tệp nào"
+        return Assessment(
+            _decision(
+                message,
+                "tnef_without_report",
+                unit,
+                detail=f"trong winmail.dat: {inside}",
+                detail_en=f"inside winmail.dat: {inside.replace('không có tệp nào', 'no files')}",
+            )
+        )
     return Assessment(_decision(message, "not_a_submission", unit))
+
+
+def _what_it_is(raw: bytes, msg: EmailMessage) -> tuple[str, str]:
+    """What a mailbox file with no sender is, in Vietnamese and English."""
+    if not raw.strip():
+        return f"tệp rỗng, {len(raw)} byte", f"an empty file, {len(raw)} bytes"
+    if not msg.keys():
+        return f"{len(raw)} byte không có phần đầu thư", f"{len(raw)} bytes with no mail headers"
+    return f"{len(raw)} byte, không có địa chỉ người gửi (From)", f"{len(raw)} bytes with no sender (From) address"
 
 
 def _assess_report(
@@ -196,7 +236,14 @@ def _assess_report(
         )
         return Assessment(decision, report=report)
     if report.problems:
-        return Assessment(_decision(message, "invalid_values", unit, detail="; ".join(report.problems)), report=report)
+        decision = _decision(
+            message,
+            "invalid_values",
+            unit,
+            detail=problem_list(report.problems),
+            detail_en=problem_list(report.problems, lang="en"),
+        )
+        return Assessment(decision, report=report)
     decision = _decision(message, "accepted", unit, period=format_period(report.period))
     decision.period, decision.kind = report.period, SubmissionKind.REPORT
     submission = Submission(
@@ -260,7 +307,9 @@ def quarantine_invalid(
 ) -> Assessment:
     """Turn an accepted report into a quarantined one because its values failed the data-quality checks."""
     message_hash = assessment.decision.message_hash
-    state, vi, en = explain("invalid_values", detail="; ".join(problems_vi), detail_en="; ".join(problems_en))
+    state, vi, en = explain(
+        "invalid_values", detail=problem_list(problems_vi), detail_en=problem_list(problems_en, lang="en")
+    )
     decision = Decision(message_hash, state, "invalid_values", vi, en, unit_code=unit.unit_code)
     decision.period = assessment.decision.period
     return Assessment(decision, None, assessment.report)

@@ -143,8 +143,24 @@ _REASONS = [
     Reason(
         "processing_error",
         MessageState.QUARANTINED,
-        "Lỗi xử lý thư, cán bộ quản trị sẽ kiểm tra: {detail}",
+        # the agency reads no internals (exception texts stay in reason_en, for staff)
+        "Hệ thống chưa xử lý được thư này; cán bộ quản trị sẽ kiểm tra và liên hệ lại với đơn vị.",
         "The message could not be processed and awaits staff review: {detail}",
+    ),
+    Reason(
+        "tnef_without_report",
+        MessageState.QUARANTINED,
+        "Thư được gửi ở định dạng riêng của Outlook (winmail.dat) và trong đó không có biểu mẫu .doc/.docx "
+        "({detail}). Hãy gửi lại biểu mẫu ở dạng tệp đính kèm thông thường (trong Outlook: định dạng thư HTML "
+        "hoặc văn bản thuần, không dùng Rich Text).",
+        "The message came in Outlook's own format (winmail.dat) with no .doc/.docx form inside ({detail}). Resend "
+        "the form as an ordinary attachment (Outlook: HTML or plain-text message format, not Rich Text).",
+    ),
+    Reason(
+        "not_an_email",
+        MessageState.IGNORED,
+        "Tệp trong hộp thư không phải thư điện tử ({detail}); không tính là báo cáo.",
+        "The mailbox file is not an email message ({detail}); it does not count as a report.",
     ),
     Reason(
         "not_a_submission",
@@ -155,6 +171,19 @@ _REASONS = [
 ]
 
 REASONS: dict[str, Reason] = {r.code: r for r in _REASONS}
+
+PROBLEMS_LISTED = 10  # problems spelled out in a reason; the rest are counted ("and N more")
+PROBLEM_CHARS = 300  # one problem's text at most (a cell's junk is not quoted in full)
+
+
+def problem_list(problems: list[str], *, lang: str = "vi") -> str:
+    """The first PROBLEMS_LISTED problems, each at most PROBLEM_CHARS long, and how many more there are: a form
+    with 10,000 bad rows gets a reason (and a rejection email) of a few lines, not a megabyte."""
+    shown = [p if len(p) <= PROBLEM_CHARS else p[:PROBLEM_CHARS] + "…" for p in problems[:PROBLEMS_LISTED]]
+    more = len(problems) - len(shown)
+    if more > 0:
+        shown.append(f"… và {more} lỗi khác" if lang == "vi" else f"… and {more} more")
+    return "; ".join(shown)
 
 
 def explain(code: str, *, detail_en: str | None = None, **fields: object) -> tuple[MessageState, str, str]:

@@ -67,6 +67,38 @@ def attachments(msg: EmailMessage) -> list[Attachment]:
         except Exception:  # a broken transfer encoding: judged as an unreadable file
             payload = b""
         found.append(Attachment(decode_filename(filename), part.get_content_type(), payload))
+        if is_tnef(found[-1]):
+            found.extend(tnef_attachments(found[-1].payload))
+    return found
+
+
+TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+MAX_TNEF_FILES = 50
+
+
+def is_tnef(attachment: Attachment) -> bool:
+    """Outlook's Transport Neutral Encapsulation (winmail.dat, application/ms-tnef): judged by its signature."""
+    return attachment.payload.startswith(TNEF_SIGNATURE)
+
+
+def tnef_attachments(payload: bytes) -> list[Attachment]:
+    """The files inside a winmail.dat (at most MAX_TNEF_FILES); none when it cannot be read."""
+    from tnefparse import TNEF
+
+    try:
+        tnef = TNEF(payload, do_checksum=False)
+    except Exception:  # a broken winmail.dat holds nothing we can use; the caller says so to the agency
+        return []
+    found = []
+    for inner in tnef.attachments[:MAX_TNEF_FILES]:
+        try:
+            name = inner.long_filename() or inner.name
+        except Exception:
+            name = ""
+        if isinstance(name, bytes):
+            name = name.decode("utf-8", "replace")
+        data = inner.data if isinstance(inner.data, bytes) else b""
+        found.append(Attachment(decode_filename(str(name or "")), "application/octet-stream", data))
     return found
 
 

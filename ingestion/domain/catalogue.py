@@ -6,7 +6,6 @@ so the form, the parser, the data-quality suites and the marts all follow the sa
 
 from __future__ import annotations
 
-import csv
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from ingestion.domain.resources import SEEDS_DIR
+from ingestion.domain.seed_rows import read_seed
 
 VALUE_TYPES = ("count", "percent", "yes_no", "money", "text")
 NUMERIC_TYPES = ("count", "percent", "money")
@@ -94,42 +94,44 @@ class Catalogue:
         return sorted(self.indicators, key=lambda i: (group_order[i.group_code], i.sort_order))
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _number(text: str) -> float | None:
     return float(text) if text.strip() else None
 
 
 def load_catalogue(seeds_dir: Path = SEEDS_DIR) -> Catalogue:
     groups = tuple(
-        IndicatorGroup(r["group_code"], int(r["sort_order"]), r["name_vi"], r["name_en"])
-        for r in _read(seeds_dir / "indicator_groups.csv")
-    )
-    indicators = tuple(
-        Indicator(
-            indicator_code=r["indicator_code"],
-            group_code=r["group_code"],
-            sort_order=int(r["sort_order"]),
-            name_vi=r["name_vi"],
-            name_en=r["name_en"],
-            measure_unit_vi=r["measure_unit_vi"],
-            measure_unit_en=r["measure_unit_en"],
-            value_type=r["value_type"],
-            is_required=r["is_required"].strip().lower() == "true",
-            min_value=_number(r["min_value"]),
-            max_value=_number(r["max_value"]),
+        read_seed(
+            seeds_dir / "indicator_groups.csv",
+            lambda r: IndicatorGroup(r["group_code"], int(r["sort_order"]), r["name_vi"], r["name_en"]),
         )
-        for r in _read(seeds_dir / "indicator_catalogue.csv")
     )
-    rules = tuple(ConsistencyRule(**r) for r in _read(seeds_dir / "indicator_rules.csv"))
+    indicators = tuple(read_seed(seeds_dir / "indicator_catalogue.csv", _indicator))
+    rules = tuple(read_seed(seeds_dir / "indicator_rules.csv", lambda r: ConsistencyRule(**r)))
     targets = tuple(
-        Target(r["indicator_code"], r["unit_type"], int(r["target_year"]), float(r["target_value"]), r["source"])
-        for r in _read(seeds_dir / "indicator_targets.csv")
+        read_seed(
+            seeds_dir / "indicator_targets.csv",
+            lambda r: Target(
+                r["indicator_code"], r["unit_type"], int(r["target_year"]), float(r["target_value"]), r["source"]
+            ),
+        )
     )
     return Catalogue(groups, indicators, rules, targets)
+
+
+def _indicator(r: dict[str, str]) -> Indicator:
+    return Indicator(
+        indicator_code=r["indicator_code"],
+        group_code=r["group_code"],
+        sort_order=int(r["sort_order"]),
+        name_vi=r["name_vi"],
+        name_en=r["name_en"],
+        measure_unit_vi=r["measure_unit_vi"],
+        measure_unit_en=r["measure_unit_en"],
+        value_type=r["value_type"],
+        is_required=r["is_required"].strip().lower() == "true",
+        min_value=_number(r["min_value"]),
+        max_value=_number(r["max_value"]),
+    )
 
 
 @cache

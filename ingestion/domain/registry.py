@@ -7,13 +7,13 @@ it is valid on the period's first day; the dbt model ``int_expected_reports`` ap
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 
 from ingestion.domain.resources import SEEDS_DIR
+from ingestion.domain.seed_rows import read_seed
 
 UNIT_TYPES = ("ministry", "ministerial_agency", "government_agency", "province", "central_city")
 
@@ -67,27 +67,29 @@ class Registry:
 
 
 def _date(text: str) -> date | None:
-    return date.fromisoformat(text) if text.strip() else None
+    try:
+        return date.fromisoformat(text) if text.strip() else None
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD): {error}") from error
 
 
 def load_registry(seeds_dir: Path = SEEDS_DIR) -> Registry:
-    with (seeds_dir / "reporting_units.csv").open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    units = tuple(
-        ReportingUnit(
-            unit_code=r["unit_code"],
-            official_code=r["official_code"] or None,
-            name_vi=r["name_vi"],
-            name_en=r["name_en"],
-            unit_type=r["unit_type"],
-            valid_from=_date(r["valid_from"]),  # type: ignore[arg-type]
-            valid_to=_date(r["valid_to"]),
-            successor_code=r["successor_code"] or None,
-            contact_email=r["contact_email"],
-        )
-        for r in rows
+    """The registry from its seed; a row that does not parse fails naming the file and line."""
+    return Registry(tuple(read_seed(seeds_dir / "reporting_units.csv", _unit)))
+
+
+def _unit(r: dict[str, str]) -> ReportingUnit:
+    return ReportingUnit(
+        unit_code=r["unit_code"],
+        official_code=r["official_code"] or None,
+        name_vi=r["name_vi"],
+        name_en=r["name_en"],
+        unit_type=r["unit_type"],
+        valid_from=_date(r["valid_from"]),  # type: ignore[arg-type]
+        valid_to=_date(r["valid_to"]),
+        successor_code=r["successor_code"] or None,
+        contact_email=r["contact_email"],
     )
-    return Registry(units)
 
 
 @cache

@@ -5,18 +5,19 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ingestion.domain.private_files import private_dir, write_private
+
 
 def message_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
 def archive(raw: bytes, archive_dir: Path) -> Path:
-    """Store the raw bytes under their hash (write-once); returns the path."""
+    """Store the raw bytes under their hash (write-once, owner-only: 0600 in 0700 folders); returns the path.
+    A full or read-only disk raises (``OSError``) before any decision is recorded: intake fails, nothing is lost."""
     digest = message_hash(raw)
     target = archive_dir / digest[:2] / f"{digest}.eml"
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(raw)
-        tmp.replace(target)
+        private_dir(archive_dir)
+        write_private(target, raw)
     return target

@@ -6,6 +6,7 @@ records them."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -17,10 +18,19 @@ if TYPE_CHECKING:
 
 
 def iter_maildir(path: Path) -> Iterator[tuple[str, bytes, float]]:
-    """Name, raw bytes and delivery time (file mtime) of every message in ``new/`` and ``cur/``, in name order."""
+    """Name, raw bytes and delivery time (file mtime) of every message in ``new/`` and ``cur/``, in name order.
+    A file that a mail client moves or deletes while we read (``new/`` → ``cur/`` when marked read) is skipped:
+    the next run finds it under its new name."""
     files = [f for sub in ("new", "cur") if (path / sub).is_dir() for f in (path / sub).iterdir()]
-    for file in sorted((f for f in files if f.is_file() and not f.name.startswith(".")), key=lambda f: f.name):
-        yield file.name, file.read_bytes(), file.stat().st_mtime
+    for file in sorted((f for f in files if not f.name.startswith(".")), key=lambda f: f.name):
+        try:
+            if not file.is_file():
+                continue
+            with file.open("rb") as handle:
+                raw, delivered_at = handle.read(), os.fstat(handle.fileno()).st_mtime
+        except FileNotFoundError:
+            continue
+        yield file.name, raw, delivered_at
 
 
 class MailSource(Protocol):

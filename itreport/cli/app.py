@@ -95,5 +95,20 @@ def demo(
         raise typer.Exit(1) from error
 
 
+@app.command()
+def audit(
+    period: Annotated[str | None, typer.Option("--period", help="Only this period's messages (YYYY-MM).")] = None,
+) -> None:
+    """Check the ledger against the archive and the warehouse: every message archived, decided once, answered
+    once, no email left half-sent. Prints what is wrong; exits 1 when anything is."""
+    from itreport.orchestration.audit import audit as run_audit
+
+    report = run_audit(get_settings(), _period(period) if period else None)
+    for line in report.lines():
+        console.print(line, markup=False, highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()

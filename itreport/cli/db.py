@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from itreport.config import warehouse
+from itreport.config.secrets import redact_url
 from itreport.config.settings import get_settings
 
 db_app = typer.Typer(help="The warehouse (embedded PostgreSQL unless ITREPORT_WAREHOUSE_URL is set).")
@@ -16,8 +17,8 @@ console = Console()
 
 @db_app.command("start")
 def db_start() -> None:
-    """Start the embedded warehouse (no-op for an external one) and print its URL."""
-    console.print(warehouse.warehouse_url(get_settings()))
+    """Start the embedded warehouse (no-op for an external one) and print its URL (password masked)."""
+    console.print(redact_url(warehouse.warehouse_url(get_settings())))
 
 
 @db_app.command("stop")
@@ -31,13 +32,14 @@ def db_stop() -> None:
 def db_status() -> None:
     settings = get_settings()
     if not settings.embedded_warehouse:
-        console.print(f"external warehouse: {settings.warehouse_url}")
+        console.print(f"external warehouse: {redact_url(settings.warehouse_url)}")
         return
     console.print(f"embedded PostgreSQL at {settings.pgdata}: {warehouse.embedded_status(settings)}")
 
 
 @db_app.command("url")
 def db_url() -> None:
+    """Print the warehouse URL as libpq takes it, password included (for `psql "$(itreport db url)"`)."""
     console.print(warehouse.warehouse_url(get_settings()), soft_wrap=True)
 
 

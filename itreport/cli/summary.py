@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ingestion.domain.periods import format_period
 from itreport.config import warehouse
+from itreport.config.secrets import redact_url
 from itreport.config.settings import Settings
 from itreport.reports.compliance import read_period_compliance
 from itreport.reports.queries import message_ledger, reply_counts
@@ -60,7 +61,7 @@ def print_summary(console: Console, settings: Settings, period: date, smtp_url: 
         + (f", {withheld} withheld (mail older than ITREPORT_NOTIFY_MAX_AGE_DAYS)" if withheld else "")
         + " (raw.replies)"
     )
-    console.print(f"Alert and reply emails: {settings.outbox_dir if not settings.smtp_url else smtp_url}")
+    console.print(f"Alert and reply emails: {settings.outbox_dir if not settings.smtp_url else redact_url(smtp_url)}")
     console.print(
         "Loaded data: schema raw (ledger raw.messages, submissions, values, warnings); "
         f"schema marts ({len(marts)}): {', '.join(marts)}"

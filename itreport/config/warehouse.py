@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
+from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 
 from itreport.config.settings import Settings
 
@@ -75,8 +76,29 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
 
 
+class _CleanText(StrDumperUnknown):
+    """Python text as PostgreSQL takes it: NUL characters dropped (PostgreSQL text cannot hold them) and lone
+    surrogates (undecodable header bytes) replaced, so a sender's bytes can never make an insert fail."""
+
+    def dump(self, obj: str) -> bytes:
+        return obj.replace("\x00", "").encode(self._encoding, "replace")
+
+
+class _CleanTextBinary(StrBinaryDumper):
+    def dump(self, obj: str) -> bytes:
+        return obj.replace("\x00", "").encode(self._encoding, "replace")
+
+
+def clean_text(conn: psycopg.Connection) -> psycopg.Connection:
+    """Make every ``str`` parameter of ``conn`` safe for PostgreSQL text (see :class:`_CleanText`)."""
+    conn.adapters.register_dumper(str, _CleanTextBinary)
+    conn.adapters.register_dumper(str, _CleanText)  # registered last: the default for %s
+    return conn
+
+
 def connect(settings: Settings, **kwargs) -> psycopg.Connection:
-    return psycopg.connect(warehouse_url(settings), **kwargs)
+    """A connection to the warehouse; text parameters are cleaned of what PostgreSQL refuses (NUL)."""
+    return clean_text(psycopg.connect(warehouse_url(settings), **kwargs))
 
 
 def embedded_status(settings: Settings) -> str:

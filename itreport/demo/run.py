@@ -17,6 +17,7 @@ from rich.console import Console
 from ingestion.domain.periods import add_months, format_period
 from itreport.cli.summary import print_summary
 from itreport.config import warehouse
+from itreport.config.secrets import redact_url
 from itreport.config.settings import Settings
 
 
@@ -60,7 +61,7 @@ def run_demo(console: Console, settings: Settings, last: date, months: int, *, v
     started = time.monotonic()
     with console.status("Starting the warehouse…"):
         url = warehouse.warehouse_url(settings)
-    console.print(f"[green]✓[/] warehouse: {url}")
+    console.print(f"[green]✓[/] warehouse: {redact_url(url)}")
     if "ITREPORT_MAILDIR" not in os.environ and settings.imap is None:
         from itreport.demo.sample_mail import generate_mailbox
 

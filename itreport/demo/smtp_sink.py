@@ -14,6 +14,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
+from ingestion.domain.private_files import private_dir, write_private
+
 
 class _EmlWriter:
     def __init__(self, outbox: Path) -> None:
@@ -22,9 +24,9 @@ class _EmlWriter:
     async def handle_DATA(self, server, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
         digest = hashlib.sha256(data).hexdigest()[:16]
-        self.outbox.mkdir(parents=True, exist_ok=True)
+        private_dir(self.outbox)
         count = len(list(self.outbox.glob("*.eml")))
-        (self.outbox / f"{count + 1:05d}-{digest}.eml").write_bytes(data)
+        write_private(self.outbox / f"{count + 1:05d}-{digest}.eml", data)
         return "250 Message accepted for delivery"
 
 

@@ -13,11 +13,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ingestion.domain.periods import DeadlineRule, format_period
+from ingestion.domain.private_files import write_private
 from ingestion.load import ensure_raw_schema
 from itreport.config import warehouse
 from itreport.config.settings import Settings
+from itreport.notify.outbox import Outcome, OutgoingEmail, send_once
 from itreport.notify.sender import EmailSender
 from itreport.reports.compliance import ComplianceRow, PeriodCompliance, WarningRow, read_period_compliance
+
+ALERT_KIND = "alert"  # raw.outbox kind; key: the period (YYYY-MM-01), or period/resend/<time> for a forced resend
 
 # Value warnings listed in the email body; the attached CSV has them all.
 WARNINGS_SHOWN = 20
@@ -202,22 +206,43 @@ def send_alert_once(
         ).fetchone()
         if already and not resend:
             return result | {"sent": False, "already_sent_at": already[0].isoformat()}
-        files = []
-        for name, text in alert.attachments:  # the compliance CSV, then the value warnings CSV
-            path = settings.home / "alerts" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            files.append(str(path))
-        sender.send_email_smtp(
-            to=recipients, subject=alert.subject, html_content=alert.html, from_email=settings.ministry_address,
-            files=files,
-        )  # fmt: skip
+        files = [
+            write_private(settings.home / "alerts" / name, text.encode("utf-8"))
+            for name, text in alert.attachments  # the compliance CSV, then the value warnings CSV
+        ]
+        email = OutgoingEmail(
+            kind=ALERT_KIND,
+            # a forced resend is an email of its own; otherwise one alert per period and content
+            key=period.isoformat() + (f"/resend/{(now or datetime.now(UTC)).isoformat()}" if resend else ""),
+            to=tuple(recipients),
+            subject=alert.subject,
+            html=alert.html,
+            files=tuple(files),
+        )
+        if send_once(conn, email, sender, from_email=settings.ministry_address) != Outcome.SENT:
+            return result | {"sent": False, "claimed_elsewhere": True}
         conn.execute(
             "insert into raw.alerts (period_month, content_sha256, subject, recipients) values (%s, %s, %s, %s) "
             "on conflict (period_month, content_sha256) do update set sent_at = now()",
             (period, digest, alert.subject, ", ".join(recipients)),
         )
-    return result | {"sent": True, "attachments": files}
+    return result | {"sent": True, "attachments": [str(path) for path in files]}
+
+
+_UNSENT_PERIODS = """
+select key from raw.outbox where kind = %s and key not like '%%/%%'
+group by key having bool_or(state = 'failed') and not bool_or(state in ('sent', 'claimed'))
+order by key
+"""
+
+
+def send_pending_alerts(settings: Settings, sender: EmailSender, *, now: datetime | None = None) -> list[dict]:
+    """Alerts whose every send failed (SMTP down past the task's retries): sent now, as the period stands now.
+    Every intake run calls it, so nobody has to rerun a close by hand once the SMTP server is back."""
+    with warehouse.connect(settings, autocommit=True) as conn:
+        ensure_raw_schema(conn)
+        periods = [date.fromisoformat(row[0]) for row in conn.execute(_UNSENT_PERIODS, (ALERT_KIND,))]
+    return [send_alert_once(settings, period, sender, now=now) | {"period": str(period)} for period in periods]
 
 
 def _alert_digest(alert: Alert, recipients: list[str]) -> str:

@@ -17,9 +17,13 @@ from pathlib import Path
 
 import psycopg
 
+from itreport.config.secrets import redact_text
 from itreport.notify.sender import EmailSender
 
 log = logging.getLogger(__name__)
+
+
+ONCE_PER_KEY = "once-per-key"
 
 
 class Outcome(StrEnum):
@@ -40,6 +44,12 @@ class OutgoingEmail:
     html: str
     files: tuple[Path, ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)
+    once_per_key: bool = False  # True: one email about ``key`` ever, whatever its content (a reply per message)
+
+    @property
+    def claim_digest(self) -> str:
+        """What the claim is keyed on besides kind and key: the content, or ``ONCE_PER_KEY``."""
+        return ONCE_PER_KEY if self.once_per_key else self.content_sha256
 
     @property
     def content_sha256(self) -> str:
@@ -65,7 +75,7 @@ def claim(conn: psycopg.Connection, email: OutgoingEmail, digest: str | None = N
     """True when this caller now owns the email (new, or its last send failed); False when another has it."""
     row = conn.execute(
         _CLAIM,
-        (email.kind, email.key, digest or email.content_sha256, ", ".join(email.to), email.subject),
+        (email.kind, email.key, digest or email.claim_digest, ", ".join(email.to), email.subject),
     ).fetchone()
     return row is not None
 
@@ -73,7 +83,7 @@ def claim(conn: psycopg.Connection, email: OutgoingEmail, digest: str | None = N
 def send_once(conn: psycopg.Connection, email: OutgoingEmail, sender: EmailSender, *, from_email: str) -> Outcome:
     """Claim, send, record. ``conn`` must be in autocommit mode so the claim is visible at once to others.
     A send that raises is recorded as failed and the error raised again (the task retries, or the next run)."""
-    digest = email.content_sha256
+    digest = email.claim_digest
     if not claim(conn, email, digest):
         return Outcome.ALREADY_SENT
     try:
@@ -86,7 +96,7 @@ def send_once(conn: psycopg.Connection, email: OutgoingEmail, sender: EmailSende
             custom_headers=dict(email.headers) or None,
         )
     except Exception as error:
-        _finish(conn, email, digest, "failed", f"{type(error).__name__}: {error}")
+        _finish(conn, email, digest, "failed", redact_text(f"{type(error).__name__}: {error}"))
         raise
     _finish(conn, email, digest, "sent", None)
     return Outcome.SENT
@@ -98,6 +108,15 @@ def _finish(conn: psycopg.Connection, email: OutgoingEmail, digest: str, state: 
         "where kind = %s and key = %s and content_sha256 = %s",
         (state, error, state, email.kind, email.key, digest),
     )
+
+
+def state_of(conn: psycopg.Connection, email: OutgoingEmail) -> str | None:
+    """The outbox state of ``email`` (claimed, sent, failed), or None when nobody claimed it."""
+    row = conn.execute(
+        "select state from raw.outbox where kind = %s and key = %s and content_sha256 = %s",
+        (email.kind, email.key, email.claim_digest),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def sent_before(conn: psycopg.Connection, kind: str, key: str) -> Sequence[tuple[str, str]]:

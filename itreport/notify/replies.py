@@ -17,9 +17,11 @@ from ingestion.domain.registry import Registry, default_registry
 from ingestion.load import ensure_raw_schema
 from itreport.config import warehouse
 from itreport.config.settings import Settings
+from itreport.notify.outbox import Outcome, OutgoingEmail, send_once, state_of
 from itreport.notify.sender import EmailSender
 
 RECEIPT, REJECTION = "receipt", "rejection"
+REPLY_KIND = "reply"  # raw.outbox kind: one reply per message hash
 NO_REPLY_REASONS = ("already_processed",)
 
 
@@ -62,10 +64,24 @@ def _deadline_text(period: date, deadline: DeadlineRule) -> str:
 
 
 def _recipient(entry: LedgerEntry, registry: Registry) -> str | None:
-    if entry.reason_code == "sender_not_authenticated":
-        # never answer a forged From; tell the unit's registered address when the From names one
-        return registry.get(entry.unit_code).contact_email if entry.unit_code else None
-    return entry.sender
+    """Only an address the registry knows: the sender when it is one of the unit's, else the unit's contact.
+    A message of no known unit is never answered (backscatter: anyone could make us mail anyone)."""
+    if not entry.unit_code:
+        return None
+    unit = registry.get(entry.unit_code)
+    if entry.reason_code == "sender_not_authenticated" or not entry.sender:
+        return unit.contact_email  # never answer a forged From; tell the unit's registered address
+    on = (entry.received_at or datetime.now(UTC)).date()
+    known = registry.for_sender(entry.sender, on)
+    return entry.sender if known is not None and known.unit_code == unit.unit_code else unit.contact_email
+
+
+SUBJECT_QUOTED = 150  # characters of the agency's subject quoted in a rejection
+
+
+def _quoted_subject(subject: str) -> str:
+    text = " ".join(subject.split())
+    return text if len(text) <= SUBJECT_QUOTED else text[:SUBJECT_QUOTED] + "…"
 
 
 def compose_reply(
@@ -118,7 +134,8 @@ def _receipt_lines(entry: LedgerEntry, deadline: DeadlineRule) -> list[str]:
 
 def _rejection_lines(entry: LedgerEntry, deadline: DeadlineRule, now: datetime | None) -> list[str]:
     lines = [
-        f"Thư của đơn vị (tiêu đề: «{entry.subject}», nhận lúc {_received_text(entry, deadline)}) CHƯA được tiếp nhận.",
+        f"Thư của đơn vị (tiêu đề: «{_quoted_subject(entry.subject)}», "
+        f"nhận lúc {_received_text(entry, deadline)}) CHƯA được tiếp nhận.",
         f"Lý do và cách khắc phục: {entry.reason_vi}",
     ]
     if entry.period:
@@ -154,8 +171,9 @@ def pending_entries(conn: psycopg.Connection) -> list[LedgerEntry]:
 def send_pending_replies(
     settings: Settings, sender: EmailSender, *, registry: Registry | None = None, now: datetime | None = None
 ) -> dict[str, int]:
-    """Send every pending reply, recording each in ``raw.replies`` as soon as it has gone; returns counts."""
-    counts = {RECEIPT: 0, REJECTION: 0, "no_reply": 0, "withheld": 0}
+    """Send every pending reply, each claimed in ``raw.outbox`` first (two DAGs answering at once send each reply
+    once) and recorded in ``raw.replies`` as soon as it has gone; returns counts."""
+    counts = {RECEIPT: 0, REJECTION: 0, "no_reply": 0, "withheld": 0, "claimed_elsewhere": 0}
     now = now or datetime.now(UTC)
     max_age = None if settings.notify_max_age_days is None else timedelta(days=settings.notify_max_age_days)
     with warehouse.connect(settings, autocommit=True) as conn:
@@ -169,16 +187,22 @@ def send_pending_replies(
                 _record(conn, reply, withheld_reason=f"received more than {settings.notify_max_age_days} days ago")
                 counts["withheld"] += 1
                 continue
-            sender.send_email_smtp(
-                to=[reply.to],
+            email = OutgoingEmail(
+                kind=REPLY_KIND,
+                key=reply.message_hash,
+                to=(reply.to,),
                 subject=reply.subject,
-                html_content=reply.html,
-                from_email=settings.ministry_address,
-                files=[],
-                custom_headers=reply.headers,
+                html=reply.html,
+                headers=reply.headers,
+                once_per_key=True,
             )
-            _record(conn, reply)
-            counts[reply.kind] += 1
+            if send_once(conn, email, sender, from_email=settings.ministry_address) == Outcome.SENT:
+                _record(conn, reply)
+                counts[reply.kind] += 1
+            else:  # another run has it; if it went out but was never recorded (a dead worker), record it now
+                if state_of(conn, email) == "sent":
+                    _record(conn, reply)
+                counts["claimed_elsewhere"] += 1
     return counts
 
 

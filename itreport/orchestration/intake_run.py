@@ -73,17 +73,18 @@ def run_intake(
     registry = registry or default_registry()
     catalogue = catalogue or default_catalogue()
     counts = IntakeCounts()
+    with warehouse.connect(settings, autocommit=True) as setup:
+        ensure_raw_schema(setup)  # its own short transaction: no DDL lock is held through the intake
     with warehouse.connect(settings) as conn, mail_source(settings) as source:
-        ensure_raw_schema(conn)
         received = fetch_and_archive(conn, source, settings, counts)
         accepted_before = accepted_pairs(conn)
         decide(received, settings, registry, catalogue, accepted_before, on_message)
         validate(received, registry, catalogue, settings)
         confirm(received, accepted_before, registry)
-        for item in received:
+        counts.rows_inserted = load_all(conn, received, catalogue, settings)
+        for item in received:  # after loading: a message the warehouse refused is counted as processing_error
             counts.states[item.decided.decision.state.value] += 1
             counts.reasons[item.decided.decision.reason_code] += 1
-        counts.rows_inserted = load_all(conn, received, catalogue, settings)
         source.mark_read(conn)
         conn.commit()
     return counts
@@ -186,7 +187,8 @@ def load_all(
 
 
 def processing_error(digest: str, error: Exception) -> Assessment:
-    state, vi, en = explain("processing_error", detail=f"{type(error).__name__}: {error}")
+    """Staff read the exception (``reason_en``); the agency's text (``reason_vi``) says only that staff will check."""
+    state, vi, en = explain("processing_error", detail_en=f"{type(error).__name__}: {error}")
     return Assessment(Decision(digest, state, "processing_error", vi, en))
 
 

@@ -93,6 +93,29 @@ def warehouse_checks() -> dict[str, object]:
 
 
 @task
+def send_pending_alerts() -> list[dict]:
+    """Alerts whose SMTP stayed down past their task's retries: sent by the next run, as the period stands now."""
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+    from itreport.notify.alerts import send_pending_alerts as send_pending
+
+    with SmtpHook(smtp_conn_id="smtp_default") as hook:
+        return send_pending(Settings.from_env(), hook)
+
+
+@task(retries=0)
+def audit(period: str) -> dict[str, object]:
+    """The ledger against the archive and the warehouse; any problem fails the task (no alert goes out)."""
+    from ingestion.domain.periods import parse_period
+    from itreport.orchestration.audit import audit as run_audit
+
+    report = run_audit(Settings.from_env(), parse_period(period))
+    if not report.ok:
+        raise RuntimeError("\n".join(report.lines()))
+    return report.as_dict()
+
+
+@task
 def send_compliance_alert(period: str) -> dict[str, object]:
     """The period's compliance alert to ministry staff, once per content (``resend_alert`` forces it)."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook

@@ -54,9 +54,15 @@ def test_intake_dag_runs_hourly_in_vietnam_time(dagbag):
     assert isinstance(dag.timetable, CronTriggerTimetable)
     assert dag.timetable.summary.startswith("15 * * * *")
     assert str(dag.timetable._timezone.name) == "Asia/Ho_Chi_Minh"
-    assert [t.task_id for t in dag.topological_sort()] == ["prepare_warehouse", "intake", "send_replies"]
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "prepare_warehouse",
+        "intake",
+        "send_replies",
+        "send_pending_alerts",
+    ]
 
 
 def test_monthly_close_replies_after_intake(dagbag):
     order = [t.task_id for t in dagbag.dags["monthly_close"].topological_sort()]
     assert order.index("intake") < order.index("send_replies") < order.index("send_compliance_alert")
+    assert order.index("warehouse_checks") < order.index("audit") < order.index("send_compliance_alert")

@@ -104,7 +104,13 @@ def test_replies_go_out_once_per_decided_message(intake_run):
     assert replies["receipt"] + replies["rejection"] == len(sent) == len(intake_run["reply_rows"])
     assert replies["receipt"] == sum(state == "accepted" for state, _ in ledger.values())
     assert len(sent) + replies["no_reply"] == len(decided)
-    assert intake_run["again"] == {"receipt": 0, "rejection": 0, "no_reply": replies["no_reply"], "withheld": 0}
+    assert intake_run["again"] == {
+        "receipt": 0,
+        "rejection": 0,
+        "no_reply": replies["no_reply"],
+        "withheld": 0,
+        "claimed_elsewhere": 0,
+    }
     receipts = [m for m in sent if m["subject"].startswith("Đã nhận")]
     assert any("ĐÚNG HẠN" in m["html_content"] for m in receipts)
     assert any("MUỘN" in m["html_content"] for m in receipts)
