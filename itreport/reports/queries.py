@@ -35,3 +35,18 @@ def reply_counts(conn: psycopg.Connection) -> tuple[dict[str, int], int]:
     sent = dict(conn.execute("select reply_kind, count(*) from raw.replies where withheld_reason is null group by 1"))
     withheld = conn.execute("select count(*) from raw.replies where withheld_reason is not null").fetchone()
     return sent, withheld[0] if withheld else 0
+
+
+def last_report_period(conn: psycopg.Connection, unit_code: str, before: date) -> date | None:
+    """The latest period before ``before`` for which the unit has an accepted report (not a notice)."""
+    row = conn.execute(
+        "select max(period_month) from raw.submissions "
+        "where unit_code = %s and period_month < %s and submission_kind = 'report'",
+        (unit_code, before),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def units_with_submissions(conn: psycopg.Connection, period: date) -> set[str]:
+    """Units with an accepted report or "same as" notice for ``period`` so far."""
+    return {code for (code,) in conn.execute("select distinct unit_code from raw.submissions where period_month = %s", (period,))}
