@@ -131,9 +131,12 @@ def compose_reminder(
     )
 
 
-def outstanding_units(conn: psycopg.Connection, registry: Registry, period: date) -> list[ReportingUnit]:
-    """Units expected in ``period`` (valid on its first day) with no accepted report or notice for it yet."""
-    reported = units_with_submissions(conn, period)
+def outstanding_units(
+    conn: psycopg.Connection, registry: Registry, period: date, as_of: datetime
+) -> list[ReportingUnit]:
+    """Units expected in ``period`` (valid on its first day) with no accepted report or notice received before
+    ``as_of`` (the step's moment: what was known when the reminder was due, also in a rerun or backfill)."""
+    reported = units_with_submissions(conn, period, as_of)
     return [unit for unit in registry.expected(period) if unit.unit_code not in reported]
 
 
@@ -192,7 +195,7 @@ def send_reminders(
     folder = settings.home / "reminders" / format_period(period)
     with warehouse.connect(settings, autocommit=True) as conn:
         ensure_raw_schema(conn)
-        outstanding = outstanding_units(conn, registry, period)
+        outstanding = outstanding_units(conn, registry, period, moment)
         result.outstanding = [unit.unit_code for unit in outstanding]
         recorded = _already_recorded(conn, period, days_before)
         for unit in outstanding:

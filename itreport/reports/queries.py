@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import psycopg
 
@@ -47,6 +47,10 @@ def last_report_period(conn: psycopg.Connection, unit_code: str, before: date) -
     return row[0] if row else None
 
 
-def units_with_submissions(conn: psycopg.Connection, period: date) -> set[str]:
-    """Units with an accepted report or "same as" notice for ``period`` so far."""
-    return {code for (code,) in conn.execute("select distinct unit_code from raw.submissions where period_month = %s", (period,))}
+def units_with_submissions(conn: psycopg.Connection, period: date, received_before: datetime) -> set[str]:
+    """Units with an accepted report or "same as" notice for ``period`` received before ``received_before``."""
+    rows = conn.execute(
+        "select distinct unit_code from raw.submissions where period_month = %s and received_at < %s",
+        (period, received_before),
+    )
+    return {code for (code,) in rows}
