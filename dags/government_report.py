@@ -50,7 +50,8 @@ def government_report():
     period = resolve_report_period()
     draft = build_government_report(period)
     prepare_warehouse() >> draft
-    needs_approval(draft) >> approval_gate("báo cáo Chính phủ tháng") >> publish_report(draft) >> record_rejection(draft)
+    gate = approval_gate("báo cáo Chính phủ tháng")
+    needs_approval(draft) >> gate >> publish_report(draft) >> record_rejection(draft)
 
 
 government_report()

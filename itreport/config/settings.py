@@ -24,12 +24,12 @@
 | ITREPORT_DBT_PROJECT_DIR | the checkout's ``dbt_project/`` (wheel: its bundled copy) | the dbt project dbt runs |
 | ITREPORT_DAGS_DIR | the checkout's ``dags/`` (wheel: its bundled copy) | the DAG folder Airflow and dag.test() read |
 | ITREPORT_AUTHSERV_ID | unset → no check | our ``Authentication-Results`` id: mail must pass DMARC/DKIM there |
-| ITREPORT_REMINDER_DAYS | 7,3,1 | days before the deadline on which agencies still owing a report get a reminder (08:00) |
-| ITREPORT_LEADERSHIP_TO | lanhdao.bo@mic.gov.example | comma-separated leadership who get the approved monthly briefing |
-| ITREPORT_ENGINEERS_TO | kysu.dulieu@mic.gov.example | comma-separated data engineers: task failures, monthly_close deadline alert |
+| ITREPORT_REMINDER_DAYS | 7,3,1 | reminders (08:00) this many days before the deadline |
+| ITREPORT_LEADERSHIP_TO | lanhdao.bo@mic.gov.example | leadership who get the approved briefing |
+| ITREPORT_ENGINEERS_TO | kysu.dulieu@mic.gov.example | engineers: task failures, deadline alert |
 | ITREPORT_BI_READER_URL | unset → the warehouse as role ``bi_reader`` | how reports read the marts (read-only role) |
-| ITREPORT_DEADLINE_ALERT | true (``dag.test()`` runs: false) | monthly_close's DeadlineAlert (needs scheduler + triggerer) |
-| ITREPORT_DEADLINE_ALERT_HOURS | 6 | the alert fires when a monthly_close run is not finished this long after it was queued |
+| ITREPORT_DEADLINE_ALERT | true (``dag.test()`` runs: false) | monthly_close's DeadlineAlert (real scheduler) |
+| ITREPORT_DEADLINE_ALERT_HOURS | 6 | alert when a run is not done this long after queued |
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from itreport.config import warehouse
 from itreport.config.settings import Settings
-from itreport.notify.outbox import OutgoingEmail, Outcome, send_once
+from itreport.notify.outbox import Outcome, OutgoingEmail, send_once
 from itreport.notify.sender import EmailSender
 
 TASK_FAILURE, DEADLINE_MISSED = "task_failure", "deadline_missed"

@@ -24,7 +24,7 @@ from ingestion.load import ensure_raw_schema
 from itreport.config import warehouse
 from itreport.config.files import write_private
 from itreport.config.settings import Settings
-from itreport.notify.outbox import OutgoingEmail, Outcome, send_once
+from itreport.notify.outbox import Outcome, OutgoingEmail, send_once
 from itreport.notify.sender import EmailSender
 from itreport.reports.queries import last_report_period, latest_report_values, units_with_submissions
 
@@ -107,8 +107,7 @@ def compose_reminder(
     sentence = same_as_sentence(unit, period)
     if sentence:
         lines.append(
-            "Nếu số liệu không thay đổi so với tháng trước, đơn vị chỉ cần gửi thư điện tử với nội dung: "
-            f"«{sentence}»."
+            f"Nếu số liệu không thay đổi so với tháng trước, đơn vị chỉ cần gửi thư điện tử với nội dung: «{sentence}»."
         )
     if prefilled_from:
         lines.append(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import psycopg
 
 from itreport.config.settings import Settings
-from itreport.notify.outbox import OutgoingEmail, Outcome, send_once
+from itreport.notify.outbox import Outcome, OutgoingEmail, send_once
 from itreport.notify.sender import EmailSender
 from itreport.reports.ledger import ReportVersion
 

@@ -1,7 +1,7 @@
 """The project's Airflow assets: what one DAG tells another.
 
-- ``MONTHLY_MARTS``: monthly_close built and checked a period's marts; the event's ``extra`` is ``{"period": "YYYY-MM"}``.
-  government_report is scheduled on it.
+- ``MONTHLY_MARTS``: monthly_close built and checked a period's marts; the event's ``extra`` is
+  ``{"period": "YYYY-MM"}``. government_report is scheduled on it.
 - ``NEW_SUBMISSIONS``: intake loaded new accepted submissions; ``extra`` holds how many and for which periods.
 """
 

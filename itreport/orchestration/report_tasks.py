@@ -20,7 +20,6 @@ BUILD_TASK = "build_report"
 COMMENT_PARAM = "comment"
 
 
-
 # --- reminders ---------------------------------------------------------------------------------------------------
 
 
@@ -166,7 +165,11 @@ def record_rejection(draft: dict[str, Any]) -> dict[str, object]:
     if decision.approved:
         return {"decision": "approved"}
     return settle(
-        Settings.from_env(), draft["report_kind"], draft["report_key"], draft["version"], decision,
+        Settings.from_env(),
+        draft["report_kind"],
+        draft["report_key"],
+        draft["version"],
+        decision,
         _NoSender(),
         title=draft["title"],
     )

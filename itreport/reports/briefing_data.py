@@ -175,9 +175,7 @@ def briefing_from(conn: psycopg.Connection, period: date) -> MonthlyBriefing:
         by_type=by_type,
         late_and_missing=[UnitStatus(*row) for row in conn.execute(_LATE_MISSING, (period,))],
         trend=[r for r in rates if r.unit_type == "all"],
-        targets=[
-            TargetProgress(*row) for row in conn.execute(_TARGETS, {"year": period.year, "period": period})
-        ],
+        targets=[TargetProgress(*row) for row in conn.execute(_TARGETS, {"year": period.year, "period": period})],
         warnings=[WarningNote(*row) for row in conn.execute(_WARNINGS, (period,))],
         notes={"same_as_notice": same_as, "corrected_units": corrected, "rejections": int(rejections)},
     )

@@ -39,9 +39,7 @@ def trend_chart(briefing: MonthlyBriefing) -> bytes:
     axes = figure.add_subplot()
     labels = [f"{r.period:%m/%Y}" for r in briefing.trend]
     axes.plot(labels, [float(r.reporting_rate) * 100 for r in briefing.trend], marker="o", label="Tỷ lệ báo cáo")
-    axes.plot(
-        labels, [float(r.on_time_rate) * 100 for r in briefing.trend], marker="s", label="Tỷ lệ báo cáo đúng hạn"
-    )
+    axes.plot(labels, [float(r.on_time_rate) * 100 for r in briefing.trend], marker="s", label="Tỷ lệ báo cáo đúng hạn")
     axes.set_ylim(0, 105)
     axes.set_ylabel("%")
     axes.set_title(f"Tỷ lệ báo cáo 12 tháng đến tháng {briefing.period:%m/%Y}")

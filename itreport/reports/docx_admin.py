@@ -160,7 +160,7 @@ def add_picture(document: DocumentObject, png: bytes, caption: str) -> None:
 
 
 def add_closing(document: DocumentObject, recipients: Sequence[str], issuer: Issuer) -> None:
-    """"Nơi nhận:" bottom left, the signature block bottom right."""
+    """ "Nơi nhận:" bottom left, the signature block bottom right."""
     paragraph(document)
     table = document.add_table(rows=1, cols=2)
     left, right = table.rows[0].cells

@@ -102,7 +102,12 @@ def register(
 
 
 def find(
-    conn: psycopg.Connection, report_kind: str, report_key: str, *, sha256: str | None = None, version: int | None = None
+    conn: psycopg.Connection,
+    report_kind: str,
+    report_key: str,
+    *,
+    sha256: str | None = None,
+    version: int | None = None,
 ) -> ReportVersion | None:
     """The version with this sha256 or number, else the latest one (None when the report has none)."""
     row = conn.execute(

@@ -19,9 +19,7 @@ UNITS = 14
 
 
 def _mails(outbox: Path) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(outbox.glob("*.eml"))
-    ]
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(outbox.glob("*.eml"))]
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +27,12 @@ def loaded(settings, tmp_path_factory):
     """Two generated months read by the real intake into a scratch database; an SMTP sink and its hook."""
     import os
 
+    from intake_scratch import scratch_settings
+
     from itreport.demo import smtp_sink
     from itreport.demo.sample_mail import generate_mailbox
     from itreport.orchestration import airflow_env
     from itreport.orchestration.intake_run import run_intake
-    from intake_scratch import scratch_settings
 
     scratch = scratch_settings(settings, tmp_path_factory.mktemp("reminders"), "itreport_reminders")
     truths = {
