@@ -188,7 +188,8 @@ def marts(calendar):
         ).fetchall()
         values = conn.execute(
             "select v.indicator_code, u.unit_type, v.value_number from marts.fct_indicator_values v"
-            " join marts.dim_reporting_unit u using (unit_code) where v.period_month = %s and v.value_number is not null",
+            " join marts.dim_reporting_unit u using (unit_code)"
+            " where v.period_month = %s and v.value_number is not null",
             (JULY,),
         ).fetchall()
     return {"rates": rates, "late_missing": late_missing, "warnings": warnings, "values": values}
