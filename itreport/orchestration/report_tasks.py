@@ -110,10 +110,10 @@ def needs_approval(draft: dict[str, object]) -> bool:
 
 def approval_gate(what: str):  # -> ApprovalOperator
     """A person approves, or rejects with a comment, the version ``build_report`` registered (Airflow UI, REST API)."""
-    from airflow.providers.standard.operators.hitl import ApprovalOperator
+    from itreport.orchestration.approval_gate import RecordedApprovalOperator
 
     draft = f"ti.xcom_pull(task_ids='{BUILD_TASK}')"
-    return ApprovalOperator(
+    return RecordedApprovalOperator(
         task_id=APPROVAL_TASK,
         subject=f"Duyệt {what} {{{{ {draft}['report_key'] }}}} (phiên bản {{{{ {draft}['version'] }}}})",
         body=(
@@ -126,9 +126,10 @@ def approval_gate(what: str):  # -> ApprovalOperator
 
 
 def _decision():  # -> Decision | None
+    from itreport.orchestration.approval_gate import ANSWER_KEY
     from itreport.reports.approval import decision_from_hitl
 
-    return decision_from_hitl(get_current_context()["ti"].xcom_pull(task_ids=APPROVAL_TASK))
+    return decision_from_hitl(get_current_context()["ti"].xcom_pull(task_ids=APPROVAL_TASK, key=ANSWER_KEY))
 
 
 @task

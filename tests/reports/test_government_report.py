@@ -103,13 +103,22 @@ def test_the_runs_succeed_and_answers_went_through_the_rest_api(calendar):
 
 
 def test_monthly_close_asset_event_queues_government_report(calendar):
-    from airflow.models.dagrun import DagRun
+    """dag.test() of monthly_close emits the marts asset with the period, and queues the unpaused consumer for the
+    scheduler (AssetDagRunQueue); turning that queue entry into a run is the scheduler's job (the stack test)."""
+    from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
+    from itreport.orchestration.assets import MONTHLY_MARTS
+
     with create_session() as session:
-        runs = session.query(DagRun).filter(DagRun.dag_id == "government_report", DagRun.run_type == "asset_triggered")
-        periods = [event.extra.get("period") for run in runs for event in run.consumed_asset_events]
-    assert "2009-07" in periods  # queued by July's close, the one that ran while the consumer was unpaused
+        asset = session.query(AssetModel).filter(AssetModel.uri == MONTHLY_MARTS.uri).one()
+        events = session.query(AssetEvent).filter(AssetEvent.asset_id == asset.id).all()
+        queued = session.query(AssetDagRunQueue).filter(AssetDagRunQueue.asset_id == asset.id).all()
+        produced = [(e.source_dag_id, e.source_task_id, e.extra.get("period")) for e in events]
+        consumers = {q.target_dag_id for q in queued}
+    assert ("monthly_close", "announce_marts", "2009-06") in produced
+    assert ("monthly_close", "announce_marts", "2009-07") in produced
+    assert consumers == {"government_report"}
 
 
 def test_approved_version_is_archived_and_mailed_to_the_leadership(calendar):
@@ -124,7 +133,7 @@ def test_approved_version_is_archived_and_mailed_to_the_leadership(calendar):
     mails = [m for m in _mails(settings.outbox_dir) if "Báo cáo tình hình ứng dụng CNTT" in str(m["Subject"])]
     assert len(mails) == 1 and str(mails[0]["To"]) == LEADERSHIP
     (attachment,) = list(mails[0].iter_attachments())
-    assert attachment.get_filename() == "bao-cao-chinh-phu-ung-dung-cntt-2009-07.docx"
+    assert attachment.get_filename() == "v1-bao-cao-chinh-phu-ung-dung-cntt-2009-07.docx"
     assert attachment.get_content() == content
 
 
@@ -276,11 +285,9 @@ def test_value_warnings_are_listed(july_document, marts):
 
 
 def test_document_format_and_charts(july_document):
-    from docx.shared import Mm
-
     section = july_document.sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
-    assert section.left_margin == Mm(30)
+    assert round(section.left_margin.mm) == 30 and round(section.right_margin.mm) == 20
     assert july_document.styles["Normal"].font.name == "Times New Roman"
     assert 13 <= july_document.styles["Normal"].font.size.pt <= 14
     text = "\n".join(p.text for p in july_document.paragraphs)
