@@ -54,3 +54,13 @@ def units_with_submissions(conn: psycopg.Connection, period: date, received_befo
         (period, received_before),
     )
     return {code for (code,) in rows}
+
+
+def reminder_steps(conn: psycopg.Connection, period: date) -> list[tuple[int, int, int]]:
+    """(days before the deadline, reminders sent, reminders withheld) of each step run for ``period``."""
+    return conn.execute(
+        "select days_before, count(*) filter (where withheld_reason is null),"
+        " count(*) filter (where withheld_reason is not null)"
+        " from raw.reminders where period_month = %s group by 1 order by 1 desc",
+        (period,),
+    ).fetchall()
