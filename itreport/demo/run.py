@@ -1,7 +1,7 @@
 """The demo ``make run`` shows: the warehouse, a sample mailbox when no real one is configured, then the monthly
 calendar through Airflow for each period — ``reminders`` 7, 3 and 1 days before the deadline, ``monthly_close``,
-``government_report`` (its approval answered on the user's behalf through Airflow's REST API) — and the summary. Logs go to a file; the terminal keeps
-the progress and the summary."""
+``government_report`` (its approval answered on the user's behalf through Airflow's REST API) — and the summary.
+Logs go to a file; the terminal keeps the progress and the summary."""
 
 from __future__ import annotations
 
