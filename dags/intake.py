@@ -1,7 +1,8 @@
 """intake: read the reporting mailbox during the month — archive, decide, check, load, reply to agencies.
 
 Hourly (Asia/Ho_Chi_Minh) so agencies get their receipt or rejection while they can still fix a report
-before the deadline. Wiring only: the tasks live in ``itreport.orchestration.tasks``.
+before the deadline; emits the new-submissions asset when any landed.
+Wiring only: the tasks live in ``itreport.orchestration``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from airflow.sdk import dag
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from itreport.config.settings import Settings
+from itreport.orchestration.notifications import EngineersFailureNotifier
+from itreport.orchestration.report_tasks import announce_submissions
 from itreport.orchestration.tasks import intake, prepare_warehouse, send_pending_alerts, send_replies
 
 SETTINGS = Settings.from_env()
@@ -22,12 +25,18 @@ SETTINGS = Settings.from_env()
     start_date=pendulum.datetime(2009, 6, 1, tz=SETTINGS.timezone),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    default_args={
+        "retries": 2,
+        "retry_delay": pendulum.duration(minutes=5),
+        "on_failure_callback": EngineersFailureNotifier(),
+    },
     tags=["itreport", "intake"],
     doc_md=__doc__,
 )
 def intake_dag():
-    prepare_warehouse() >> intake() >> send_replies() >> send_pending_alerts()
+    loaded = intake()
+    prepare_warehouse() >> loaded >> send_replies() >> send_pending_alerts()
+    announce_submissions(loaded)  # an asset event when new submissions landed
 
 
 intake_dag()

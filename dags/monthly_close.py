@@ -1,7 +1,9 @@
 """monthly_close: close one reporting period — final intake, dbt build, audit, compliance alert to ministry staff.
 
 Runs at 00:00 on the 22nd (Asia/Ho_Chi_Minh), the moment the period's deadline passes; catch-up from 2009-06.
-Replies (receipts, rejections) go to agencies right after the final intake.
+Replies (receipts, rejections) go to agencies right after the final intake. When the marts are built and checked
+it emits the marts asset (the period in the event's ``extra``) that government_report is scheduled on; a run not
+finished ITREPORT_DEADLINE_ALERT_HOURS after it was queued emails the data engineers (DeadlineAlert).
 Wiring only: the tasks live in ``itreport.orchestration.tasks``.
 """
 
@@ -12,6 +14,8 @@ from airflow.sdk import Param, dag
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from itreport.config.settings import Settings
+from itreport.orchestration.notifications import EngineersFailureNotifier, monthly_close_deadline
+from itreport.orchestration.report_tasks import announce_marts
 from itreport.orchestration.tasks import (
     audit,
     close,
@@ -34,7 +38,12 @@ SETTINGS = Settings.from_env()
     catchup=True,
     max_active_runs=1,
     render_template_as_native_obj=True,
-    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    default_args={
+        "retries": 2,
+        "retry_delay": pendulum.duration(minutes=5),
+        "on_failure_callback": EngineersFailureNotifier(),
+    },
+    deadline=monthly_close_deadline(SETTINGS),  # None under dag.test() (ITREPORT_DEADLINE_ALERT=false)
     params={
         "period": Param(
             "",
@@ -57,9 +66,11 @@ def monthly_close():
     loaded = intake()
     closed = close(period)
     built = dbt_build(SETTINGS)
-    checked = audit(closed)
-    ready >> loaded >> send_replies() >> closed >> built >> warehouse_checks() >> checked
-    checked >> send_compliance_alert(closed)
+    checked = warehouse_checks()
+    audited = audit(closed)
+    ready >> loaded >> send_replies() >> closed >> built >> checked >> audited
+    audited >> send_compliance_alert(closed)
+    audited >> announce_marts(closed)
 
 
 monthly_close()

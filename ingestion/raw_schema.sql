@@ -115,3 +115,40 @@ create table if not exists raw.outbox (
     error            text,
     primary key (kind, key, content_sha256)
 );
+
+-- Reminders to agencies before the deadline: one row per (unit, period, step = days before the deadline), written
+-- when the reminder went out (through raw.outbox) or was withheld (a backfill: its day passed long ago), so a
+-- rerun or a backfill of the reminders DAG sends nothing new.
+create table if not exists raw.reminders (
+    unit_code          text not null,
+    period_month       date not null,
+    days_before        integer not null,
+    recipients         text not null,
+    subject            text not null,
+    attachment_name    text,
+    attachment_sha256  text,
+    prefilled_from     date,                  -- the period of the last accepted report the form is prefilled from
+    withheld_reason    text,                  -- null: sent
+    recorded_at        timestamptz not null default now(),
+    primary key (unit_code, period_month, days_before)
+);
+
+-- Reports the product writes (the monthly briefing, the annual evaluation…): every version of a report kind for a
+-- period or year, its archived file and sha256, and the person's decision at the approval gate.
+create table if not exists raw.reports (
+    report_kind      text not null,             -- government_monthly, annual_evaluation, …
+    report_key       text not null,             -- the period (YYYY-MM) or year (YYYY) it is about
+    version          integer not null,
+    sha256           text not null,             -- of the archived file
+    archive_path     text not null,
+    created_at       timestamptz not null default now(),
+    dag_run_id       text,
+    decision         text check (decision in ('approved', 'rejected')),
+    decided_by       text,
+    comment          text,
+    decided_at       timestamptz,
+    sent_to          text,                      -- recipients of the approved version
+    sent_at          timestamptz,
+    primary key (report_kind, report_key, version),
+    unique (report_kind, report_key, sha256)
+);

@@ -16,6 +16,8 @@ from itreport.config.settings import get_settings
 
 app = typer.Typer(help="Monthly IT-application reports of Vietnamese state agencies.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+report_app = typer.Typer(help="Documents from the marts (read as bi_reader), without Airflow.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 console = Console()
 
 PeriodOption = Annotated[str, typer.Option("--period", help="Reporting period, YYYY-MM.")]
@@ -108,6 +110,23 @@ def audit(
         console.print(line, markup=False, highlight=False)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@report_app.command("monthly")
+def report_monthly(
+    period: PeriodOption,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: ITREPORT_HOME/reports/.")] = None,
+) -> None:
+    """The Government's monthly briefing (.docx with charts) for a closed period, as government_report builds it."""
+    from itreport.reports.briefing_data import BriefingNotReady
+    from itreport.reports.briefing_service import write_monthly
+
+    try:
+        target = write_monthly(get_settings(), _period(period), output)
+    except BriefingNotReady as error:
+        console.print(f"[red]{error}[/] (run monthly_close for it first)")
+        raise typer.Exit(1) from error
+    console.print(f"Wrote {target}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,54 @@ from itreport.reports.compliance import read_period_compliance
 from itreport.reports.queries import message_ledger, reply_counts
 
 
+def print_calendar(console: Console, settings: Settings, periods: list[date], approver: str) -> None:
+    """The month around the deadline, per period: reminders, the close, the briefing and where each document is."""
+    from itreport.reports import ledger
+    from itreport.reports.briefing_doc import REPORT_KIND
+    from itreport.reports.queries import reminder_steps
+
+    table = Table(title="The monthly calendar (Airflow DAG runs)")
+    for column in ("period", "reminders (days before: sent)", "close", "briefing (government_report)"):
+        table.add_column(column)
+    with warehouse.connect(settings) as conn:
+        for period in periods:
+            label = format_period(period)
+            steps = ", ".join(
+                f"{days} d: {sent}" + (f" (+{withheld} withheld)" if withheld else "")
+                for days, sent, withheld in reminder_steps(conn, period)
+            )
+            counts = read_period_compliance(settings, period).counts
+            versions = ledger.history(conn, REPORT_KIND, label)
+            latest = versions[-1] if versions else None
+            briefing = (
+                f"v{latest.version} {latest.decision or 'waiting for approval'}"
+                + (f" by {latest.decided_by}" if latest.decided_by else "")
+                + (f", sent to {latest.sent_to}" if latest.sent_to else "")
+                if latest
+                else "—"
+            )
+            close = f"{counts['on_time']} on time, {counts['late']} late, {counts['missing']} missing"
+            table.add_row(label, steps or "—", close, briefing)
+        console.print(table)
+        for period in periods:
+            for version in ledger.history(conn, REPORT_KIND, format_period(period))[-1:]:
+                console.print(f"Briefing {format_period(period)}: {version.archive_path}")
+    console.print(f"Reminder forms (prefilled .docx) sent to agencies: {settings.home / 'reminders'}")
+    if any(v.decided_by == approver for p in periods for v in _versions(settings, p)):
+        console.print(
+            f"[yellow]The briefings were approved by make run on your behalf (user {approver!r}, through Airflow's "
+            "REST API); in production a staff member approves or rejects them in the Airflow UI.[/]"
+        )
+
+
+def _versions(settings: Settings, period: date):  # -> list[ReportVersion]
+    from itreport.reports import ledger
+    from itreport.reports.briefing_doc import REPORT_KIND
+
+    with warehouse.connect(settings) as conn:
+        return ledger.history(conn, REPORT_KIND, format_period(period))
+
+
 def print_summary(console: Console, settings: Settings, period: date, smtp_url: str, seconds: float) -> None:
     from expectations.project import data_docs_index
     from expectations.warehouse_views import existing_tables

@@ -24,6 +24,12 @@
 | ITREPORT_DBT_PROJECT_DIR | the checkout's ``dbt_project/`` (wheel: its bundled copy) | the dbt project dbt runs |
 | ITREPORT_DAGS_DIR | the checkout's ``dags/`` (wheel: its bundled copy) | the DAG folder Airflow and dag.test() read |
 | ITREPORT_AUTHSERV_ID | unset → no check | our ``Authentication-Results`` id: mail must pass DMARC/DKIM there |
+| ITREPORT_REMINDER_DAYS | 7,3,1 | reminders (08:00) this many days before the deadline |
+| ITREPORT_LEADERSHIP_TO | lanhdao.bo@mic.gov.example | leadership who get the approved briefing |
+| ITREPORT_ENGINEERS_TO | kysu.dulieu@mic.gov.example | engineers: task failures, deadline alert |
+| ITREPORT_BI_READER_URL | unset → the warehouse as role ``bi_reader`` | how reports read the marts (read-only role) |
+| ITREPORT_DEADLINE_ALERT | true (``dag.test()`` runs: false) | monthly_close's DeadlineAlert (real scheduler) |
+| ITREPORT_DEADLINE_ALERT_HOURS | 6 | alert when a run is not done this long after queued |
 """
 
 from __future__ import annotations
@@ -58,6 +64,12 @@ class Settings:
     imap: ImapAccount | None = None  # None: intake reads the Maildir
     dbt_project_dir: Path = DBT_PROJECT_DIR
     dags_dir: Path = DAGS_DIR
+    reminder_days: tuple[int, ...] = (7, 3, 1)
+    leadership_to: tuple[str, ...] = ("lanhdao.bo@mic.gov.example",)
+    engineers_to: tuple[str, ...] = ("kysu.dulieu@mic.gov.example",)
+    bi_reader_url: str | None = None  # None: the warehouse URL with the role bi_reader (no password)
+    deadline_alert: bool = True
+    deadline_alert_hours: float = 6.0
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -82,6 +94,12 @@ class Settings:
             imap=_imap_account(env, ministry_address),
             dbt_project_dir=Path(env.get("ITREPORT_DBT_PROJECT_DIR") or DBT_PROJECT_DIR),
             dags_dir=Path(env.get("ITREPORT_DAGS_DIR") or DAGS_DIR),
+            reminder_days=_reminder_days(env.get("ITREPORT_REMINDER_DAYS") or "7,3,1"),
+            leadership_to=_addresses(env.get("ITREPORT_LEADERSHIP_TO", "lanhdao.bo@mic.gov.example")),
+            engineers_to=_addresses(env.get("ITREPORT_ENGINEERS_TO", "kysu.dulieu@mic.gov.example")),
+            bi_reader_url=env.get("ITREPORT_BI_READER_URL") or None,
+            deadline_alert=_flag(env.get("ITREPORT_DEADLINE_ALERT") or "true", "ITREPORT_DEADLINE_ALERT"),
+            deadline_alert_hours=float(env.get("ITREPORT_DEADLINE_ALERT_HOURS") or "6"),
         )
 
     @cached_property
@@ -166,3 +184,15 @@ def get_settings() -> Settings:
 
 def _days_or_none(text: str) -> int | None:
     return None if text.strip().lower() in ("", "none") else int(text)
+
+
+def _addresses(text: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in text.split(",") if a.strip())
+
+
+def _reminder_days(text: str) -> tuple[int, ...]:
+    """``7,3,1`` → (7, 3, 1): distinct days before the deadline, most distant first (each 1-27)."""
+    days = sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True)
+    if not days or any(not 1 <= day <= 27 for day in days):
+        raise ValueError(f"ITREPORT_REMINDER_DAYS must list days 1-27 before the deadline, not {text!r}")
+    return tuple(days)

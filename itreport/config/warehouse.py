@@ -131,3 +131,21 @@ def _running_as_root() -> bool:
     import os
 
     return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+BI_READER_ROLE = "bi_reader"
+
+
+def bi_reader_url(settings: Settings) -> str:
+    """How reports read the marts, as a BI tool would: ITREPORT_BI_READER_URL, else the warehouse's URL with the
+    read-only role ``bi_reader`` (no password: the embedded server trusts local connections)."""
+    if settings.bi_reader_url:
+        return settings.bi_reader_url
+    parsed = urlparse(warehouse_url(settings))
+    host = parsed.hostname or ""
+    netloc = f"{BI_READER_ROLE}@{host}" + (f":{parsed.port}" if parsed.port else "")
+    return parsed._replace(netloc=netloc).geturl()
+
+
+def connect_bi_reader(settings: Settings, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(bi_reader_url(settings), **kwargs)

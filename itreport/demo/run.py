@@ -1,24 +1,29 @@
-"""The demo ``make run`` shows: the warehouse, a sample mailbox when no real one is configured, then
-``monthly_close`` through Airflow for each period, and the run summary. Logs go to a file; the terminal keeps
-the progress and the summary."""
+"""The demo ``make run`` shows: the warehouse, a sample mailbox when no real one is configured, then the monthly
+calendar through Airflow for each period — ``reminders`` 7, 3 and 1 days before the deadline, ``monthly_close``,
+``government_report`` (its approval answered on the user's behalf through Airflow's REST API) — and the summary.
+Logs go to a file; the terminal keeps the progress and the summary."""
 
 from __future__ import annotations
 
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
 
 from ingestion.domain.periods import add_months, format_period
-from itreport.cli.summary import print_summary
+from itreport.cli.summary import print_calendar, print_summary
 from itreport.config import warehouse
 from itreport.config.secrets import redact_url
 from itreport.config.settings import Settings
+
+DEMO_APPROVER = "make-run"
+DEMO_COMMENT = "Duyệt tự động bởi make run thay cho người dùng (production: a staff member approves in the Airflow UI)"
 
 
 class DemoFailed(RuntimeError):
@@ -88,17 +93,35 @@ def run_demo(console: Console, settings: Settings, last: date, months: int, *, v
         os.environ.update(warehouse.dbt_env(settings))
         with terminal.status("Preparing Airflow's metadata database…"):
             airflow_env.migrate_metadata_db()
-        from itreport.orchestration.local_runner import run_monthly_close
+        from itreport.demo.approver import HitlResponder
+        from itreport.orchestration.local_runner import (
+            RunResult,
+            run_government_report,
+            run_monthly_close,
+            run_reminders,
+        )
 
-        for p in periods:
-            with terminal.status(f"Running monthly_close for {format_period(p)} through Airflow…"):
-                result = run_monthly_close(settings, p)
+        def step(label: str, run: Callable[[], RunResult]) -> RunResult:
+            with terminal.status(f"{label} through Airflow…"):
+                result = run()
             mark = "[green]✓[/]" if result.succeeded else "[red]✗[/]"
-            terminal.print(f"{mark} monthly_close {format_period(p)}: {result.state} (run {result.run_id})")
+            terminal.print(f"{mark} {label}: {result.state} (run {result.run_id})")
             if not result.succeeded:
                 terminal.print(result.task_states)
                 terminal.print(f"Logs: {log}" if log else "")
-                raise DemoFailed(f"monthly_close {format_period(p)} ended {result.state}")
+                raise DemoFailed(f"{label} ended {result.state}")
+            return result
+
+        responder = HitlResponder(DEMO_APPROVER)
+        for p in periods:
+            label = format_period(p)
+            for days in settings.reminder_days:
+                step(f"reminders {label}, {days} days before the deadline", partial(run_reminders, settings, p, days))
+            step(f"monthly_close {label}", partial(run_monthly_close, settings, p))
+            # monthly_close emitted the marts asset; a scheduler would start government_report from it: run it here
+            with responder.answering("government_report", "Approve", DEMO_COMMENT):
+                step(f"government_report {label} (approved by make run)", partial(run_government_report, settings, p))
     if log:
         console.print(f"Airflow, dbt and GX logs: {log}")
+    print_calendar(console, settings, periods, DEMO_APPROVER)
     print_summary(console, settings, last, settings.smtp_url or "", time.monotonic() - started)

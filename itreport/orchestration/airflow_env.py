@@ -39,6 +39,8 @@ def configure(settings: Settings, smtp_url: str | None = None, *, quiet: bool = 
         "GX_ANALYTICS_ENABLED": "false",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
+        # dag.test() cannot run a DAG with a DeadlineAlert (apache/airflow#73428): off here, on for a real scheduler
+        "ITREPORT_DEADLINE_ALERT": "false",
     }
     if smtp_url or settings.smtp_url:
         env["AIRFLOW_CONN_SMTP_DEFAULT"] = smtp_connection(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import psycopg
 
@@ -35,3 +35,32 @@ def reply_counts(conn: psycopg.Connection) -> tuple[dict[str, int], int]:
     sent = dict(conn.execute("select reply_kind, count(*) from raw.replies where withheld_reason is null group by 1"))
     withheld = conn.execute("select count(*) from raw.replies where withheld_reason is not null").fetchone()
     return sent, withheld[0] if withheld else 0
+
+
+def last_report_period(conn: psycopg.Connection, unit_code: str, before: date) -> date | None:
+    """The latest period before ``before`` for which the unit has an accepted report (not a notice)."""
+    row = conn.execute(
+        "select max(period_month) from raw.submissions "
+        "where unit_code = %s and period_month < %s and submission_kind = 'report'",
+        (unit_code, before),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def units_with_submissions(conn: psycopg.Connection, period: date, received_before: datetime) -> set[str]:
+    """Units with an accepted report or "same as" notice for ``period`` received before ``received_before``."""
+    rows = conn.execute(
+        "select distinct unit_code from raw.submissions where period_month = %s and received_at < %s",
+        (period, received_before),
+    )
+    return {code for (code,) in rows}
+
+
+def reminder_steps(conn: psycopg.Connection, period: date) -> list[tuple[int, int, int]]:
+    """(days before the deadline, reminders sent, reminders withheld) of each step run for ``period``."""
+    return conn.execute(
+        "select days_before, count(*) filter (where withheld_reason is null),"
+        " count(*) filter (where withheld_reason is not null)"
+        " from raw.reminders where period_month = %s group by 1 order by 1 desc",
+        (period,),
+    ).fetchall()
