@@ -11,11 +11,13 @@ from rich.console import Console
 
 from ingestion.domain.periods import parse_period
 from itreport.cli.db import db_app
+from itreport.cli.report import report_app
 from itreport.config import warehouse
 from itreport.config.settings import get_settings
 
 app = typer.Typer(help="Monthly IT-application reports of Vietnamese state agencies.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(report_app, name="report")
 console = Console()
 
 PeriodOption = Annotated[str, typer.Option("--period", help="Reporting period, YYYY-MM.")]

@@ -24,6 +24,9 @@
 | ITREPORT_DBT_PROJECT_DIR | the checkout's ``dbt_project/`` (wheel: its bundled copy) | the dbt project dbt runs |
 | ITREPORT_DAGS_DIR | the checkout's ``dags/`` (wheel: its bundled copy) | the DAG folder Airflow and dag.test() read |
 | ITREPORT_AUTHSERV_ID | unset → no check | our ``Authentication-Results`` id: mail must pass DMARC/DKIM there |
+| ITREPORT_PUBLICATION_DIR | ITREPORT_HOME/publication | where approved annual results go (the website's folder) |
+| ITREPORT_LEADERSHIP_TO | lanhdao.bo@mic.gov.example | comma-separated leadership list that gets approved documents |
+| ITREPORT_ISSUING_DEPARTMENT | Cục Ứng dụng công nghệ thông tin | the department named under the ministry on documents |
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ class Settings:
     imap: ImapAccount | None = None  # None: intake reads the Maildir
     dbt_project_dir: Path = DBT_PROJECT_DIR
     dags_dir: Path = DAGS_DIR
+    publication_dir: Path | None = None  # None: home/publication
+    leadership_to: tuple[str, ...] = ("lanhdao.bo@mic.gov.example",)
+    issuing_department: str = "Cục Ứng dụng công nghệ thông tin"
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -82,6 +88,9 @@ class Settings:
             imap=_imap_account(env, ministry_address),
             dbt_project_dir=Path(env.get("ITREPORT_DBT_PROJECT_DIR") or DBT_PROJECT_DIR),
             dags_dir=Path(env.get("ITREPORT_DAGS_DIR") or DAGS_DIR),
+            publication_dir=Path(env["ITREPORT_PUBLICATION_DIR"]) if env.get("ITREPORT_PUBLICATION_DIR") else None,
+            leadership_to=_addresses(env.get("ITREPORT_LEADERSHIP_TO", "lanhdao.bo@mic.gov.example")),
+            issuing_department=env.get("ITREPORT_ISSUING_DEPARTMENT") or "Cục Ứng dụng công nghệ thông tin",
         )
 
     @cached_property
@@ -103,6 +112,16 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.home / "outbox"
+
+    @property
+    def publication_folder(self) -> Path:
+        """Where approved publications go (ITREPORT_PUBLICATION_DIR, else home/publication)."""
+        return self.publication_dir or self.home / "publication"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Drafts of documents and pages before approval, and the archive of published versions."""
+        return self.home / "reports"
 
     @property
     def airflow_home(self) -> Path:
@@ -162,6 +181,10 @@ def _flag(value: str, name: str) -> bool:
 
 def get_settings() -> Settings:
     return Settings.from_env()
+
+
+def _addresses(text: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in text.split(",") if a.strip())
 
 
 def _days_or_none(text: str) -> int | None:
