@@ -86,7 +86,7 @@ def group_means_chart(evaluation: AnnualEvaluation, path: Path) -> Chart:
                 label=RANKING_GROUP_TITLES[ranking_group],
             )
             axes.bar_label(bars, labels=[_decimal(m) for m in means], fontsize=7, padding=2)
-        axes.set_xticks(range(count), [_wrap(g.name_vi) for g in evaluation.groups])
+        axes.set_xticks(range(count), [_wrap(g.name_vi) for g in evaluation.groups], fontsize=8)
         axes.set_ylim(0, 1.1)
         axes.set_ylabel("Chỉ số (0–1)")
         axes.set_title(title, fontsize=10)
@@ -121,7 +121,7 @@ def _decimal(value: float) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
-def _wrap(text: str, width: int = 18) -> str:
+def _wrap(text: str, width: int = 14) -> str:
     words, lines, line = text.split(), [], ""
     for word in words:
         if line and len(line) + 1 + len(word) > width:
