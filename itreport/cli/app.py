@@ -87,12 +87,24 @@ def demo(
     period: PeriodOption = "2009-07",
     months: Annotated[int, typer.Option("--months", help="Close this many periods, ending with --period.")] = 2,
     verbose: Annotated[bool, typer.Option("--verbose", help="Show Airflow's task logs.")] = False,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="Close every month of this year (2009: 2009-06…2009-12), then evaluate it."),
+    ] = None,
 ) -> None:
     """What `make run` does: warehouse, sample mail, then monthly_close through Airflow for each period."""
     from itreport.demo.run import DemoFailed, run_demo
 
+    last, count = _period(period), months
+    if year is not None:
+        from itreport.demo.annual import year_periods
+
+        try:
+            last, count = year_periods(year)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--year") from error
     try:
-        run_demo(console, get_settings(), _period(period), months, verbose=verbose)
+        run_demo(console, get_settings(), last, count, verbose=verbose, annual_year=year)
     except DemoFailed as error:
         raise typer.Exit(1) from error
 
