@@ -79,15 +79,21 @@ class FileLedger:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._held = False
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
+        if self._held:  # already ours (record() inside exclusive())
+            yield
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path.with_suffix(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held = True
             yield
         finally:
+            self._held = False
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
