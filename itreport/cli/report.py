@@ -19,7 +19,8 @@ console = Console()
 def annual(
     year: Annotated[int, typer.Option("--year", help="The evaluated year, e.g. 2009.", min=2009)],
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Folder for both outputs (default: .local/reports/annual/YYYY).")
+        Path | None,
+        typer.Option("--output", "-o", help="Folder for both outputs (default: .local/reports/annual/YYYY)."),
     ] = None,
     issued_on: Annotated[
         str | None, typer.Option("--date", help="The document's date, YYYY-MM-DD (default: today, ministry time).")

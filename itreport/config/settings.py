@@ -26,7 +26,7 @@
 | ITREPORT_AUTHSERV_ID | unset → no check | our ``Authentication-Results`` id: mail must pass DMARC/DKIM there |
 | ITREPORT_PUBLICATION_DIR | ITREPORT_HOME/publication | where approved annual results go (the website's folder) |
 | ITREPORT_LEADERSHIP_TO | lanhdao.bo@mic.gov.example | comma-separated leadership list that gets approved documents |
-| ITREPORT_ISSUING_DEPARTMENT | Cục Ứng dụng công nghệ thông tin | the department named under the ministry on documents |
+| ITREPORT_ISSUING_DEPARTMENT | Cục Ứng dụng công nghệ thông tin | the department named on documents |
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -19,15 +20,30 @@ def year_periods(year: int) -> tuple[date, int]:
     return date(year, 12, 1), 12 - first.month + 1
 
 
+def run_annual(console: Console, settings: Settings, year: int, log: Path | None) -> None:
+    """The annual_evaluation DAG through Airflow; the demo plays the person who approves publication."""
+    from itreport.demo.run import DemoFailed
+    from itreport.orchestration.annual_runner import run_annual_evaluation
+
+    with console.status(f"Running annual_evaluation {year} through Airflow (the demo approves it)…"):
+        result, answers = run_annual_evaluation(settings, year, comment="Phê duyệt trong bản demo (itreport demo)")
+    mark = "[green]✓[/]" if result.succeeded else "[red]✗[/]"
+    console.print(
+        f"{mark} annual_evaluation {year}: {result.state} (run {result.run_id}), answered: "
+        + ", ".join(f"{a.task_id} → {a.chosen}" for a in answers)
+    )
+    if not result.succeeded:
+        console.print(result.task_states)
+        console.print(f"Logs: {log}" if log else "")
+        raise DemoFailed(f"annual_evaluation {year} ended {result.state}")
+
+
 def show_annual(console: Console, settings: Settings, year: int) -> None:
-    """Write the year's document and results page (no approval: a draft) and print the top of each ranking."""
-    from itreport.reports.annual_build import build_annual
+    """The top of each ranking and where the document, the page and the published copies are."""
+    from itreport.config import warehouse
+    from itreport.reports.annual_build import document_name, page_folder_name
     from itreport.reports.annual_data import RANKING_GROUP_TITLES, RANKING_GROUPS, read_evaluation
     from itreport.reports.annual_document import index_text, rank_change_text
-
-    with console.status(f"Writing the annual evaluation {year}…"):
-        outputs = build_annual(settings, year)
-    from itreport.config import warehouse
 
     with warehouse.connect(settings) as conn:
         evaluation = read_evaluation(conn, year, dbt_project_dir=settings.dbt_project_dir)
@@ -38,10 +54,10 @@ def show_annual(console: Console, settings: Settings, year: int) -> None:
         for unit in evaluation.ranking(ranking_group)[:10]:
             table.add_row(str(unit.group_rank), unit.unit_name, index_text(unit.overall_index), rank_change_text(unit))
         console.print(table)
-    console.print(f"[green]✓[/] annual evaluation {year}: {outputs.ranked} ranked, {outputs.unranked} not ranked")
-    console.print(f"  document (.docx): {outputs.document}")
-    console.print(f"  results page:     {outputs.page}")
-    console.print(
-        "  Publication goes through the annual_evaluation DAG: a person approves, then both go to "
-        f"{settings.publication_folder} and the document to the leadership list."
-    )
+    ranked = sum(1 for u in evaluation.units if u.is_ranked)
+    published = settings.publication_folder / str(year)
+    console.print(f"Annual evaluation {year}: {ranked} ranked, {len(evaluation.units) - ranked} not ranked")
+    console.print(f"  document (.docx):  {published / document_name(year)}")
+    console.print(f"  results page:      {published / page_folder_name(year) / 'index.html'}")
+    console.print(f"  archived versions: {settings.reports_dir / 'archive'}")
+    console.print(f"  `itreport report annual --year {year} -o DIR` writes both again without Airflow.")

@@ -106,6 +106,10 @@ def run_demo(
                 terminal.print(result.task_states)
                 terminal.print(f"Logs: {log}" if log else "")
                 raise DemoFailed(f"monthly_close {format_period(p)} ended {result.state}")
+        if annual_year is not None:
+            from itreport.demo.annual import run_annual
+
+            run_annual(terminal, settings, annual_year, log)
     if log:
         console.print(f"Airflow, dbt and GX logs: {log}")
     print_summary(console, settings, last, settings.smtp_url or "", time.monotonic() - started)

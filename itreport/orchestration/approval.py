@@ -29,9 +29,8 @@ class Answer:
 
 @contextmanager
 def _api_client() -> Iterator[object]:
-    from fastapi.testclient import TestClient
-
     from airflow.api_fastapi.app import create_app
+    from fastapi.testclient import TestClient
 
     previous = os.environ.get(ALL_ADMINS)
     os.environ[ALL_ADMINS] = "True"

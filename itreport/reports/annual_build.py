@@ -52,9 +52,7 @@ def today(settings: Settings) -> date:
     return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
-def write_outputs(
-    settings: Settings, evaluation: AnnualEvaluation, out_dir: Path, *, issued_on: date
-) -> AnnualOutputs:
+def write_outputs(settings: Settings, evaluation: AnnualEvaluation, out_dir: Path, *, issued_on: date) -> AnnualOutputs:
     """Both outputs of ``evaluation`` under ``out_dir`` (folders 0700, files 0600); an older page is replaced."""
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     document = write_annual_document(

@@ -94,7 +94,9 @@ def group_means_chart(evaluation: AnnualEvaluation, path: Path) -> Chart:
         axes.grid(axis="y", alpha=0.3)
         axes.set_axisbelow(True)
         _save(figure, path)
-    return Chart(path.stem, title, "Biểu đồ cột: chỉ số bình quân của năm nhóm tiêu chí, khối bộ ngành và khối địa phương.")
+    return Chart(
+        path.stem, title, "Biểu đồ cột: chỉ số bình quân của năm nhóm tiêu chí, khối bộ ngành và khối địa phương."
+    )
 
 
 def write_charts(evaluation: AnnualEvaluation, folder: Path, fmt: str) -> list[tuple[Chart, Path]]:

@@ -163,9 +163,7 @@ order by c.sort_order, s.indicator_code
 def read_method(conn: psycopg.Connection) -> tuple[EvaluationGroup, ...]:
     """The five groups with their weights and scored indicators, from the seeds loaded in the warehouse."""
     indicators: dict[str, list[ScoredIndicator]] = {}
-    for group_code, code, name, method, numerators, denominator, denominator_name, cap in conn.execute(
-        _INDICATORS_SQL
-    ):
+    for group_code, code, name, method, numerators, denominator, denominator_name, cap in conn.execute(_INDICATORS_SQL):
         indicators.setdefault(group_code, []).append(
             ScoredIndicator(code, name, method, tuple(numerators.split("+")), denominator, denominator_name, cap)
         )
@@ -184,7 +182,11 @@ def read_evaluation(conn: psycopg.Connection, year: int, *, dbt_project_dir: Pat
         (code, name, unit_type, ranking_group, expected, reported, rolled_up, *indices) = row
         sub_indices, (overall, is_ranked, reason, rank, ranked, previous) = indices[:5], indices[5:]
         by_group = dict(
-            zip(("information", "online_services", "internal_use", "policy_hr", "infrastructure"), sub_indices, strict=True)
+            zip(
+                ("information", "online_services", "internal_use", "policy_hr", "infrastructure"),
+                sub_indices,
+                strict=True,
+            )
         )
         units.append(
             UnitResult(

@@ -58,9 +58,7 @@ def _method(evaluation: AnnualEvaluation) -> str:
 
 
 def _ranking(evaluation: AnnualEvaluation, ranking_group: str, chart_file: str, chart_alt: str) -> str:
-    group_headers = "".join(
-        f"<th scope='col' data-sort='number'>{_e(g.name_vi)}</th>" for g in evaluation.groups
-    )
+    group_headers = "".join(f"<th scope='col' data-sort='number'>{_e(g.name_vi)}</th>" for g in evaluation.groups)
     rows = []
     for unit in evaluation.ranking(ranking_group):
         indices = "".join(
@@ -141,13 +139,9 @@ def _reorganisations(evaluation: AnnualEvaluation) -> str:
 def render_page(evaluation: AnnualEvaluation, charts: dict[str, tuple[str, str]], published_on: date) -> str:
     """The page's HTML. ``charts`` maps a chart name to (file name under assets/, alternative text)."""
     heading = title(evaluation.year)
-    nav = "".join(
-        f"<li><a href='#{_section_id(g)}'>{_e(RANKING_GROUP_TITLES[g])}</a></li>" for g in RANKING_GROUPS
-    )
+    nav = "".join(f"<li><a href='#{_section_id(g)}'>{_e(RANKING_GROUP_TITLES[g])}</a></li>" for g in RANKING_GROUPS)
     group_chart, group_alt = charts[f"chi-so-nhom-{evaluation.year}"]
-    rankings = "".join(
-        _ranking(evaluation, g, *charts[f"xep-hang-{g}-{evaluation.year}"]) for g in RANKING_GROUPS
-    )
+    rankings = "".join(_ranking(evaluation, g, *charts[f"xep-hang-{g}-{evaluation.year}"]) for g in RANKING_GROUPS)
     return (
         "<!DOCTYPE html>\n<html lang='vi'><head><meta charset='utf-8'>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"

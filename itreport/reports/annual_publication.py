@@ -27,7 +27,7 @@ from typing import Protocol
 import psycopg
 
 from itreport.config.settings import Settings
-from itreport.notify.outbox import OutgoingEmail, Outcome, send_once
+from itreport.notify.outbox import OutgoingEmail, send_once
 from itreport.notify.sender import EmailSender
 from itreport.reports.annual_build import AnnualOutputs
 from itreport.reports.annual_document import title
@@ -204,7 +204,9 @@ def publish_annual(
     published = settings.publication_folder / key
     _copy_tree(outputs, published)
     document = published / outputs.document.name
-    outcome = send_once(conn, _email(settings, outputs, document, version), sender, from_email=settings.ministry_address)
+    outcome = send_once(
+        conn, _email(settings, outputs, document, version), sender, from_email=settings.ministry_address
+    )
     return PublicationResult(
         version=version,
         sha256=digest,
@@ -212,7 +214,7 @@ def publish_annual(
         archive_dir=archive_dir,
         published_document=document,
         published_page=published / outputs.page_dir.name / "index.html",
-        email=str(outcome if isinstance(outcome, Outcome) else outcome),
+        email=str(outcome),
     )
 
 

@@ -80,11 +80,11 @@ unit_years as (
         cast(count(distinct period_month) as integer) as periods_expected,
         cast(count(distinct period_month) filter (where first_message_hash is not null) as integer)
             as periods_reported,
-        max(unit_name) filter (where reporting_unit_code = unit_code) as unit_name,
-        max(unit_type) filter (where reporting_unit_code = unit_code) as unit_type,
         cast(
             string_agg(distinct reporting_unit_code, ',') filter (where reporting_unit_code <> unit_code) as text
-        ) as rolled_up_unit_codes
+        ) as rolled_up_unit_codes,
+        max(unit_name) filter (where reporting_unit_code = unit_code) as unit_name,
+        max(unit_type) filter (where reporting_unit_code = unit_code) as unit_type
 
     from expected_months
     group by unit_code, ranking_year
@@ -257,7 +257,6 @@ ranked as (
 
     select
         *,
-        unranked_reason is null as is_ranked,
         cast(case when unranked_reason is null then rank() over (
             partition by ranking_year, ranking_group, unranked_reason is null
             order by overall_index desc
@@ -265,7 +264,8 @@ ranked as (
         cast(
             count(unit_code) filter (where unranked_reason is null) over (partition by ranking_year, ranking_group)
             as integer
-        ) as units_ranked
+        ) as units_ranked,
+        unranked_reason is null as is_ranked
 
     from indexed
 

@@ -8,6 +8,7 @@ after which a hung browser fails the test instead of blocking the suite.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -54,7 +55,7 @@ class Chromium:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             pass_fds=(3, 4),
-            preexec_fn=move_pipes,  # noqa: PLW1509 - single-threaded moment in a test
+            preexec_fn=move_pipes,
             start_new_session=True,
         )
         os.close(commands_read)
@@ -125,7 +126,8 @@ class Chromium:
     def click(self, selector: str) -> None:
         """A real mouse click (pressed and released) in the middle of the element."""
         box = self.evaluate(
-            f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.scrollIntoView({{block: 'center'}});"
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " e.scrollIntoView({block: 'center'});"
             " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
         )
         for kind in ("mousePressed", "mouseReleased"):
@@ -144,10 +146,8 @@ class Chromium:
         return [e["params"]["request"]["url"] for e in self.events if e["method"] == "Network.requestWillBeSent"]
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(ConnectionError, OSError, RuntimeError):  # it may close the pipe first
             self.call("Browser.close")
-        except (ConnectionError, OSError, RuntimeError):
-            pass  # the browser may close the pipe before it answers
         try:
             self.process.wait(timeout=DEADLINE_SECONDS)
         except subprocess.TimeoutExpired:

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import annual_history  # noqa: E402
+import annual_history
 
 DATABASE = "itreport_annual_test"
 ISSUED_ON = date(2012, 1, 20)

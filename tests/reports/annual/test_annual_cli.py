@@ -17,7 +17,9 @@ def _env(annual_warehouse, home) -> dict[str, str]:
 def test_report_annual_writes_the_document_and_the_page(annual_warehouse, built, tmp_path):
     out = tmp_path / "ket-qua"
     result = CliRunner().invoke(
-        app, ["report", "annual", "--year", "2011", "-o", str(out), "--date", "2012-01-20"], env=_env(annual_warehouse, tmp_path)
+        app,
+        ["report", "annual", "--year", "2011", "-o", str(out), "--date", "2012-01-20"],
+        env=_env(annual_warehouse, tmp_path),
     )
     assert result.exit_code == 0, result.output
     document = out / "ket-qua-danh-gia-ung-dung-cntt-2011.docx"

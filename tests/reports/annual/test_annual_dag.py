@@ -58,9 +58,9 @@ def test_approved_run_publishes_and_mails_once(dag_runs, annual_conn):
         for p in (dag_runs["work"] / "outbox").glob("*.eml")
     ]
     assert "2011" in mail["Subject"] and mail["To"] == "lanhdao.bo@mic.gov.example"
-    assert annual_conn.execute(
-        "select key, state from raw.outbox where kind = 'annual_evaluation'"
-    ).fetchall() == [("2011/v1", "sent")]
+    assert annual_conn.execute("select key, state from raw.outbox where kind = 'annual_evaluation'").fetchall() == [
+        ("2011/v1", "sent")
+    ]
     from itreport.reports.annual_publication import default_ledger
 
     [version] = default_ledger(dag_runs["settings"]).versions("annual_evaluation", "2011")
@@ -74,4 +74,6 @@ def test_rejected_run_publishes_nothing(dag_runs):
     assert result.task_states["publish_annual_evaluation"] == "skipped"
     assert not (dag_runs["work"] / "website" / "2010").exists()
     # the draft was built all the same
-    assert (dag_runs["work"] / "home" / "reports" / "annual" / "2010" / "ket-qua-danh-gia-ung-dung-cntt-2010.docx").is_file()
+    assert (
+        dag_runs["work"] / "home" / "reports" / "annual" / "2010" / "ket-qua-danh-gia-ung-dung-cntt-2010.docx"
+    ).is_file()

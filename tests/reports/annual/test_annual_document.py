@@ -102,7 +102,8 @@ def test_units_not_ranked_are_listed_with_the_reason(built):
 def test_the_method_comes_from_the_seeds(built, annual_conn):
     text = body_text(built[2011]["outputs"].document)
     for name, weight in annual_conn.execute(
-        "select g.name_vi, w.weight from reference.scoring_weights w join reference.indicator_groups g using (group_code)"
+        "select g.name_vi, w.weight from reference.scoring_weights w"
+        " join reference.indicator_groups g using (group_code)"
     ):
         assert f"{weight:.2f}".replace(".", ",") + f" × {name}" in text
     for code, name in annual_conn.execute(

@@ -14,11 +14,14 @@ import pytest
 from chromium import Chromium
 
 YEAR = 2011
-TABLE = {"ministries_agencies": "#xep-hang-ministries-agencies-bang-du-lieu", "provinces": "#xep-hang-provinces-bang-du-lieu"}
+TABLE = {
+    "ministries_agencies": "#xep-hang-ministries-agencies-bang-du-lieu",
+    "provinces": "#xep-hang-provinces-bang-du-lieu",
+}
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+    def log_message(self, format, *args):
         pass
 
 
@@ -83,7 +86,10 @@ def test_sorting_by_a_column_with_a_click(browser, served_page, built):
     ascending = _rows(browser, selector)
     key = lambda r: float(r["values"][column])  # noqa: E731
     assert [r["unit"] for r in ascending] == [r["unit"] for r in sorted(before, key=key)]
-    assert browser.evaluate(f"document.querySelector('{selector} thead th:nth-child(4)').getAttribute('aria-sort')") == "ascending"
+    assert (
+        browser.evaluate(f"document.querySelector('{selector} thead th:nth-child(4)').getAttribute('aria-sort')")
+        == "ascending"
+    )
     browser.click(header)
     descending = _rows(browser, selector)
     assert [key(r) for r in descending] == sorted((key(r) for r in before), reverse=True)
@@ -119,9 +125,7 @@ def _rows_without_script(browser: Chromium, selector: str) -> list[str]:
 def test_no_request_to_any_other_host(browser, served_page):
     mark = len(browser.events)
     browser.open(served_page)
-    urls = [
-        e["params"]["request"]["url"] for e in browser.events[mark:] if e["method"] == "Network.requestWillBeSent"
-    ]
+    urls = [e["params"]["request"]["url"] for e in browser.events[mark:] if e["method"] == "Network.requestWillBeSent"]
     hosts = {urlparse(url).netloc for url in urls}
     assert hosts == {urlparse(served_page).netloc}, urls
     assert {Path(urlparse(u).path).name for u in urls} >= {"index.html", "style.css", "sort.js"}

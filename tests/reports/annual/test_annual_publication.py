@@ -61,7 +61,9 @@ def publishing(annual_warehouse, annual_conn, built, tmp_path):
     work = tmp_path / "draft"
     shutil.copytree(source.page_dir, work / source.page_dir.name)
     shutil.copyfile(source.document, work / source.document.name)
-    outputs = AnnualOutputs(2011, work / source.document.name, work / source.page_dir.name, source.ranked, source.unranked)
+    outputs = AnnualOutputs(
+        2011, work / source.document.name, work / source.page_dir.name, source.ranked, source.unranked
+    )
     outbox = tmp_path / "outbox"
     with smtp_sink.running_sink(outbox) as url:
         yield settings, outputs, SinkSender(url, settings.ministry_address), outbox
@@ -108,7 +110,9 @@ def test_changed_content_is_a_new_version(publishing, annual_conn):
     second = publish_annual(settings, outputs, Decision(approved=True), conn=annual_conn, sender=sender)
     assert (first.version, second.version) == (1, 2) and first.sha256 != second.sha256
     assert [v.version for v in default_ledger(settings).versions("annual_evaluation", "2011")] == [1, 2]
-    assert (first.archive_dir / outputs.page_dir.name / "assets" / "style.css").read_text() != "body { color: black; }\n"
+    assert (
+        first.archive_dir / outputs.page_dir.name / "assets" / "style.css"
+    ).read_text() != "body { color: black; }\n"
     published_css = settings.publication_folder / "2011" / outputs.page_dir.name / "assets" / "style.css"
     assert published_css.read_text() == "body { color: black; }\n"
     assert len(list(outbox.glob("*.eml"))) == 2
@@ -124,6 +128,10 @@ def test_nothing_is_published_without_approval(publishing, annual_conn):
     assert not settings.publication_folder.exists()
     assert list(outbox.glob("*.eml")) == []
     approved = Decision.from_hitl(
-        {"chosen_options": ["Approve"], "params_input": {"comment": "OK"}, "responded_by_user": {"id": "1", "name": "lanhdao"}}
+        {
+            "chosen_options": ["Approve"],
+            "params_input": {"comment": "OK"},
+            "responded_by_user": {"id": "1", "name": "lanhdao"},
+        }
     )
     assert approved == Decision(approved=True, by="lanhdao", comment="OK")

@@ -42,7 +42,9 @@ def two_builds(settings, tmp_path_factory):
         before = _document(scratch, conn, annual_history.DBT_DIR, work / "before")
         project = annual_history.copy_project(work / "project")
         annual_history.set_weights(project, {"information": "0.15", "infrastructure": "0.20"})
-        annual_history.dbt(env, project, work / "b", "build", "--select", "scoring_weights+", "--vars", annual_history.vars_json())
+        annual_history.dbt(
+            env, project, work / "b", "build", "--select", "scoring_weights+", "--vars", annual_history.vars_json()
+        )
         after = _document(scratch, conn, project, work / "after")
     return before, after
 
