@@ -21,15 +21,22 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 # LibreOffice converts .doc files. Installed only when running as root (CI); otherwise antiword is the fallback.
+# Chromium (Debian's package, never a downloaded browser) opens the annual results page in the tests.
 system-deps:
 	@if ! command -v soffice >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "Installing LibreOffice (writer, headless) for .doc conversion"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			libreoffice-writer-nogui >/dev/null; \
 	fi
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Chromium (headless) for the results page tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium >/dev/null; \
+	fi
 
+# `make run YEAR=2009` closes every month of that year on sample mail, then writes its annual evaluation.
 run: setup
-	$(BIN)/itreport demo
+	$(BIN)/itreport demo $(if $(YEAR),--year $(YEAR))
 
 test: setup system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadgroup

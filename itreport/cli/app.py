@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from ingestion.domain.periods import parse_period
 from itreport.cli.db import db_app
+from itreport.cli.options import PeriodOption, period_value
+from itreport.cli.report import report_app
 from itreport.config import warehouse
 from itreport.config.settings import get_settings
 
 app = typer.Typer(help="Monthly IT-application reports of Vietnamese state agencies.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-report_app = typer.Typer(help="Documents from the marts (read as bi_reader), without Airflow.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 console = Console()
-
-PeriodOption = Annotated[str, typer.Option("--period", help="Reporting period, YYYY-MM.")]
-
-
-def _period(text: str) -> date:
-    try:
-        return parse_period(text)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from error
 
 
 @app.command()
@@ -49,12 +39,12 @@ def form(
     values: dict[str, str] = {}
     if prefill_from:
         with warehouse.connect(settings) as conn:
-            values = latest_report_values(conn, reporting_unit.unit_code, _period(prefill_from))
+            values = latest_report_values(conn, reporting_unit.unit_code, period_value(prefill_from))
         if not values:
             console.print(f"[yellow]No accepted report of {unit} for {prefill_from}; the form is blank.[/]")
     target = output or settings.home / "forms" / f"bao-cao-cntt-{unit}-{period}.docx"
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(build_form(reporting_unit, _period(period), values))
+    target.write_bytes(build_form(reporting_unit, period_value(period), values))
     console.print(f"Wrote {target}")
 
 
@@ -72,7 +62,7 @@ def sample_mail(
     target = maildir or settings.maildir
     truth = generate_mailbox(
         target,
-        _period(period),
+        period_value(period),
         units=units,
         seed=seed,
         mx_host=settings.mx_host,
@@ -87,12 +77,24 @@ def demo(
     period: PeriodOption = "2009-07",
     months: Annotated[int, typer.Option("--months", help="Close this many periods, ending with --period.")] = 2,
     verbose: Annotated[bool, typer.Option("--verbose", help="Show Airflow's task logs.")] = False,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", help="Close every month of this year (2009: 2009-06…2009-12), then evaluate it."),
+    ] = None,
 ) -> None:
     """What `make run` does: warehouse, sample mail, then monthly_close through Airflow for each period."""
     from itreport.demo.run import DemoFailed, run_demo
 
+    last, count = period_value(period), months
+    if year is not None:
+        from itreport.demo.annual import year_periods
+
+        try:
+            last, count = year_periods(year)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--year") from error
     try:
-        run_demo(console, get_settings(), _period(period), months, verbose=verbose)
+        run_demo(console, get_settings(), last, count, verbose=verbose, annual_year=year)
     except DemoFailed as error:
         raise typer.Exit(1) from error
 
@@ -105,28 +107,11 @@ def audit(
     once, no email left half-sent. Prints what is wrong; exits 1 when anything is."""
     from itreport.orchestration.audit import audit as run_audit
 
-    report = run_audit(get_settings(), _period(period) if period else None)
+    report = run_audit(get_settings(), period_value(period) if period else None)
     for line in report.lines():
         console.print(line, markup=False, highlight=False)
     if not report.ok:
         raise typer.Exit(1)
-
-
-@report_app.command("monthly")
-def report_monthly(
-    period: PeriodOption,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: ITREPORT_HOME/reports/.")] = None,
-) -> None:
-    """The Government's monthly briefing (.docx with charts) for a closed period, as government_report builds it."""
-    from itreport.reports.briefing_data import BriefingNotReady
-    from itreport.reports.briefing_service import write_monthly
-
-    try:
-        target = write_monthly(get_settings(), _period(period), output)
-    except BriefingNotReady as error:
-        console.print(f"[red]{error}[/] (run monthly_close for it first)")
-        raise typer.Exit(1) from error
-    console.print(f"Wrote {target}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@
 | ITREPORT_BI_READER_URL | unset → the warehouse as role ``bi_reader`` | how reports read the marts (read-only role) |
 | ITREPORT_DEADLINE_ALERT | true (``dag.test()`` runs: false) | monthly_close's DeadlineAlert (real scheduler) |
 | ITREPORT_DEADLINE_ALERT_HOURS | 6 | alert when a run is not done this long after queued |
+| ITREPORT_PUBLICATION_DIR | ITREPORT_HOME/publication | where approved annual results go (the website's folder) |
+| ITREPORT_ISSUING_DEPARTMENT | Cục Ứng dụng công nghệ thông tin | the department named on documents |
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class Settings:
     bi_reader_url: str | None = None  # None: the warehouse URL with the role bi_reader (no password)
     deadline_alert: bool = True
     deadline_alert_hours: float = 6.0
+    publication_dir: Path | None = None  # None: home/publication
+    issuing_department: str = "Cục Ứng dụng công nghệ thông tin"
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -100,6 +104,8 @@ class Settings:
             bi_reader_url=env.get("ITREPORT_BI_READER_URL") or None,
             deadline_alert=_flag(env.get("ITREPORT_DEADLINE_ALERT") or "true", "ITREPORT_DEADLINE_ALERT"),
             deadline_alert_hours=float(env.get("ITREPORT_DEADLINE_ALERT_HOURS") or "6"),
+            publication_dir=Path(env["ITREPORT_PUBLICATION_DIR"]) if env.get("ITREPORT_PUBLICATION_DIR") else None,
+            issuing_department=env.get("ITREPORT_ISSUING_DEPARTMENT") or "Cục Ứng dụng công nghệ thông tin",
         )
 
     @cached_property
@@ -121,6 +127,16 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.home / "outbox"
+
+    @property
+    def publication_folder(self) -> Path:
+        """Where approved publications go (ITREPORT_PUBLICATION_DIR, else home/publication)."""
+        return self.publication_dir or self.home / "publication"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Drafts of documents and pages before approval, and the archive of published versions."""
+        return self.home / "reports"
 
     @property
     def airflow_home(self) -> Path:
@@ -182,12 +198,12 @@ def get_settings() -> Settings:
     return Settings.from_env()
 
 
-def _days_or_none(text: str) -> int | None:
-    return None if text.strip().lower() in ("", "none") else int(text)
-
-
 def _addresses(text: str) -> tuple[str, ...]:
     return tuple(a.strip() for a in text.split(",") if a.strip())
+
+
+def _days_or_none(text: str) -> int | None:
+    return None if text.strip().lower() in ("", "none") else int(text)
 
 
 def _reminder_days(text: str) -> tuple[int, ...]:

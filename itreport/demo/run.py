@@ -57,8 +57,16 @@ def output_to_log(console: Console, log: Path | None) -> Iterator[Console]:
             terminal.file.close()
 
 
-def run_demo(console: Console, settings: Settings, last: date, months: int, *, verbose: bool = False) -> None:
-    """What ``itreport demo`` (and so ``make run``) does."""
+def run_demo(
+    console: Console,
+    settings: Settings,
+    last: date,
+    months: int,
+    *,
+    verbose: bool = False,
+    annual_year: int | None = None,
+) -> None:
+    """What ``itreport demo`` (and so ``make run``) does; with ``annual_year``, the year's evaluation after."""
     from itreport.demo import smtp_sink
     from itreport.orchestration import airflow_env
 
@@ -121,7 +129,15 @@ def run_demo(console: Console, settings: Settings, last: date, months: int, *, v
             # monthly_close emitted the marts asset; a scheduler would start government_report from it: run it here
             with responder.answering("government_report", "Approve", DEMO_COMMENT):
                 step(f"government_report {label} (approved by make run)", partial(run_government_report, settings, p))
+        if annual_year is not None:
+            from itreport.demo.annual import run_annual
+
+            run_annual(terminal, settings, annual_year, log)
     if log:
         console.print(f"Airflow, dbt and GX logs: {log}")
     print_calendar(console, settings, periods, DEMO_APPROVER)
     print_summary(console, settings, last, settings.smtp_url or "", time.monotonic() - started)
+    if annual_year is not None:
+        from itreport.demo.annual import show_annual
+
+        show_annual(console, settings, annual_year)

@@ -1,6 +1,9 @@
--- The annual IT-application index: per (year, unit expected in that year) five group sub-indices on 0-1,
+-- The annual IT-application index: per (year, unit valid at the year's end) five group sub-indices on 0-1,
 -- the weighted overall index (seed scoring_weights) and the rank among ministries and agencies and among
 -- provinces, separately. Tie rule: equal index (4 decimals) → same rank, the next rank is skipped (rank()).
+-- A year that spans the 2025 reorganisations ranks the units valid in its December, their predecessors'
+-- months rolled up (int_year_end_units, int_year_end_unit_values). A unit that reported in fewer than
+-- var `annual_min_reported_share` of the closed months it owed is listed, not ranked.
 
 with
 
@@ -10,9 +13,21 @@ expected_reports as (
 
 ),
 
+year_end_units as (
+
+    select * from {{ ref('int_year_end_units') }}
+
+),
+
 year_end_values as (
 
-    select * from {{ ref('int_year_end_values') }}
+    select * from {{ ref('int_year_end_unit_values') }}
+
+),
+
+first_submissions as (
+
+    select * from {{ ref('int_first_submissions') }}
 
 ),
 
@@ -34,17 +49,45 @@ scoring_weights as (
 
 ),
 
+expected_months as (
+
+    select
+        expected_reports.unit_code as reporting_unit_code,
+        expected_reports.unit_name,
+        expected_reports.unit_type,
+        expected_reports.period_month,
+        year_end_units.year_end_unit_code as unit_code,
+        year_end_units.ranking_year,
+        first_submissions.message_hash as first_message_hash
+
+    from expected_reports
+    inner join year_end_units
+        on
+            expected_reports.unit_code = year_end_units.unit_code
+            and cast(extract(year from expected_reports.period_month) as integer) = year_end_units.ranking_year
+    left join first_submissions
+        on
+            expected_reports.unit_code = first_submissions.unit_code
+            and expected_reports.period_month = first_submissions.period_month
+
+),
+
 unit_years as (
 
     select
         unit_code,
-        cast(count(period_month) as integer) as periods_expected,
-        cast(extract(year from period_month) as integer) as ranking_year,
-        max(unit_name) as unit_name,
-        max(unit_type) as unit_type
+        ranking_year,
+        cast(count(distinct period_month) as integer) as periods_expected,
+        cast(count(distinct period_month) filter (where first_message_hash is not null) as integer)
+            as periods_reported,
+        cast(
+            string_agg(distinct reporting_unit_code, ',') filter (where reporting_unit_code <> unit_code) as text
+        ) as rolled_up_unit_codes,
+        max(unit_name) filter (where reporting_unit_code = unit_code) as unit_name,
+        max(unit_type) filter (where reporting_unit_code = unit_code) as unit_type
 
-    from expected_reports
-    group by unit_code, cast(extract(year from period_month) as integer)
+    from expected_months
+    group by unit_code, ranking_year
 
 ),
 
@@ -178,6 +221,16 @@ indexed as (
         unit_years.unit_name,
         unit_years.unit_type,
         unit_years.periods_expected,
+        unit_years.periods_reported,
+        unit_years.rolled_up_unit_codes,
+        cast(
+            case
+                when unit_years.periods_reported = 0 then 'no_reports'
+                when unit_years.periods_reported < ceil(
+                    unit_years.periods_expected * {{ var('annual_min_reported_share') }}
+                ) then 'too_few_reports'
+            end as text
+        ) as unranked_reason,
         cast(
             case
                 when unit_years.unit_type in ('ministry', 'ministerial_agency', 'government_agency')
@@ -200,17 +253,53 @@ indexed as (
 
 ),
 
-final as (
+ranked as (
 
     select
         *,
-        cast(rank() over (
-            partition by ranking_year, ranking_group
+        cast(case when unranked_reason is null then rank() over (
+            partition by ranking_year, ranking_group, unranked_reason is null
             order by overall_index desc
-        ) as integer) as group_rank,
-        cast(count(unit_code) over (partition by ranking_year, ranking_group) as integer) as units_ranked
+        ) end as integer) as group_rank,
+        cast(
+            count(unit_code) filter (where unranked_reason is null) over (partition by ranking_year, ranking_group)
+            as integer
+        ) as units_ranked,
+        unranked_reason is null as is_ranked
 
     from indexed
+
+),
+
+final as (
+
+    select
+        ranked.ranking_year,
+        ranked.unit_code,
+        ranked.unit_name,
+        ranked.unit_type,
+        ranked.periods_expected,
+        ranked.periods_reported,
+        ranked.rolled_up_unit_codes,
+        ranked.ranking_group,
+        ranked.information_index,
+        ranked.online_services_index,
+        ranked.internal_use_index,
+        ranked.policy_hr_index,
+        ranked.infrastructure_index,
+        ranked.overall_index,
+        ranked.is_ranked,
+        ranked.unranked_reason,
+        ranked.group_rank,
+        ranked.units_ranked,
+        previous_year.group_rank as previous_group_rank
+
+    from ranked
+    left join ranked as previous_year
+        on
+            ranked.unit_code = previous_year.unit_code
+            and ranked.ranking_group = previous_year.ranking_group
+            and ranked.ranking_year = previous_year.ranking_year + 1
 
 )
 
