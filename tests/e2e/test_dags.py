@@ -54,12 +54,14 @@ def test_intake_dag_runs_hourly_in_vietnam_time(dagbag):
     assert isinstance(dag.timetable, CronTriggerTimetable)
     assert dag.timetable.summary.startswith("15 * * * *")
     assert str(dag.timetable._timezone.name) == "Asia/Ho_Chi_Minh"
-    assert [t.task_id for t in dag.topological_sort()] == [
-        "prepare_warehouse",
-        "intake",
-        "send_replies",
-        "send_pending_alerts",
-    ]
+    downstream = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
+    assert downstream == {
+        "prepare_warehouse": ["intake"],
+        "intake": ["announce_submissions", "send_replies"],
+        "send_replies": ["send_pending_alerts"],
+        "send_pending_alerts": [],
+        "announce_submissions": [],
+    }
 
 
 def test_monthly_close_replies_after_intake(dagbag):

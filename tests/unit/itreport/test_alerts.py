@@ -105,13 +105,15 @@ class _Sender:
         self.sent.append(kwargs)
 
 
-def test_send_compliance_alert_attaches_both_csv_files(monkeypatch, settings):
+def test_send_compliance_alert_attaches_both_csv_files(monkeypatch, settings, tmp_path):
+    from support.scratch import scratch_settings
+
     from itreport.notify import alerts
 
     alert = compose_alert(_compliance([_warning(1)]), DeadlineRule())
     monkeypatch.setattr(alerts, "period_alert", lambda _settings, _period: alert)
     sender = _Sender()
-    result = alerts.send_alert_once(settings, PERIOD, sender)
+    result = alerts.send_alert_once(scratch_settings(settings, tmp_path, "itreport_alert_csv"), PERIOD, sender)
     (sent,) = sender.sent
     assert sent["subject"] == alert.subject and sent["html_content"] == alert.html
     names = [path.rsplit("/", 1)[-1] for path in sent["files"]]
