@@ -4,6 +4,7 @@
 |---|---|---|
 | ITREPORT_HOME | ``<repo>/.local`` (a wheel: ``~/.local/share/itreport``) | the one folder for runtime state |
 | ITREPORT_WAREHOUSE_URL | unset → embedded PostgreSQL | ``postgresql://user:pass@host:port/db`` |
+| ITREPORT_DBT_WAREHOUSE_URL | unset → the warehouse URL | dbt's own role; its password: ITREPORT_PGPASSWORD |
 | ITREPORT_MAILDIR | ITREPORT_HOME/mail/inbox | the Maildir that agencies' messages arrive in (when no IMAP host) |
 | ITREPORT_IMAP_HOST | unset → read the Maildir | the reporting mailbox's IMAP server: when set, intake reads it |
 | ITREPORT_IMAP_SECURITY | ssl | ``ssl``: TLS; ``starttls``: upgrade required, never plain; ``plain``: loopback, tests |
@@ -58,6 +59,7 @@ class Settings:
     imap: ImapAccount | None = None  # None: intake reads the Maildir
     dbt_project_dir: Path = DBT_PROJECT_DIR
     dags_dir: Path = DAGS_DIR
+    dbt_warehouse_url: str | None = None  # None: dbt connects like the tasks (ITREPORT_WAREHOUSE_URL)
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -82,6 +84,7 @@ class Settings:
             imap=_imap_account(env, ministry_address),
             dbt_project_dir=Path(env.get("ITREPORT_DBT_PROJECT_DIR") or DBT_PROJECT_DIR),
             dags_dir=Path(env.get("ITREPORT_DAGS_DIR") or DAGS_DIR),
+            dbt_warehouse_url=env.get("ITREPORT_DBT_WAREHOUSE_URL") or None,
         )
 
     @cached_property
