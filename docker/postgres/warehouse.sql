@@ -19,6 +19,8 @@ where not exists (select 1 from pg_database where datname = :'warehouse_db') \ge
 
 revoke all on database :warehouse_db from public;
 grant connect on database :warehouse_db to itreport_loader, itreport_dbt, bi_reader;
+-- intake runs `create schema if not exists raw`, which PostgreSQL checks against CREATE on the database first
+grant create on database :warehouse_db to itreport_loader;
 revoke create on schema public from public;
 
 -- raw: written by the loader only; dbt reads every table the loader creates there, now and later.

@@ -34,6 +34,10 @@ class StackError(RuntimeError):
     pass
 
 
+class StackFailure(StackError):
+    """A state that will not change into the awaited one: stop waiting at once."""
+
+
 def wait_for(check: Callable[[], T | None], what: str, timeout: float, interval: float = 1.0) -> T:
     """Poll ``check`` until it returns something truthy; a generous deadline, never a fixed sleep."""
     deadline = time.monotonic() + timeout
@@ -43,6 +47,8 @@ def wait_for(check: Callable[[], T | None], what: str, timeout: float, interval:
             value = check()
             if value:
                 return value
+        except StackFailure:
+            raise
         except Exception as error:  # the state is not reachable yet
             last_error = error
         time.sleep(interval)
@@ -106,11 +112,19 @@ class Processes:
         if process.popen.poll() is None:
             process.popen.wait(timeout=30)
 
-    def stop_all(self) -> list[str]:
+    def stop_all(self, timeout: float = 30) -> list[str]:
+        """SIGTERM to every process at once, a shared grace period, then SIGKILL to each group that is left."""
         problems = []
+        for process in self.started:
+            if process.popen.poll() is None:
+                _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in reversed(self.started):
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
         for process in reversed(self.started):
             try:
-                self.stop(process)
+                self.stop(process, timeout=5)
             except Exception as error:  # keep stopping the others
                 problems.append(f"{process.name}: {error!r}")
         return problems
@@ -237,6 +251,7 @@ class Dovecot:
 
 def start_dovecot(processes: Processes, root: Path, ca_folder: Path) -> Dovecot:
     """Dovecot (Debian's 2.3) as root, logins as dovenull, mail as the unprivileged ``nobody``."""
+    import grp
     import pwd
 
     from imap_server import make_certificates
@@ -252,6 +267,7 @@ def start_dovecot(processes: Processes, root: Path, ca_folder: Path) -> Dovecot:
     password = secrets.token_urlsafe(12)
     (root / "users").write_text(f"{MAIL_USER}:{{PLAIN}}{password}\n")
     os.chmod(root / "users", 0o640)
+    os.chown(root / "users", 0, grp.getgrnam("dovecot").gr_gid)  # read by the auth process (user dovecot)
     port = free_port()
     conf = root / "dovecot.conf"
     conf.write_text(
@@ -355,9 +371,15 @@ class Airflow:
         found = self.api("GET", f"/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances")
         return {ti["task_id"]: ti["state"] for ti in found["task_instances"]}
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float, fail_fast: bool = True) -> str:
+        """The run's final state; with ``fail_fast`` a task waiting for its retry (5 minutes) ends the wait."""
+
         def finished() -> str | None:
             state = self.run_state(dag_id, run_id)
+            if fail_fast and state not in ("success", "failed"):
+                states = self.task_states(dag_id, run_id)
+                if {"up_for_retry", "failed", "upstream_failed"} & set(states.values()):
+                    raise StackFailure(f"{dag_id} {run_id}: {states}")
             return state if state in ("success", "failed") else None
 
         return wait_for(finished, f"{dag_id} run {run_id} to finish", timeout, 2)
@@ -401,6 +423,9 @@ def airflow_env(
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+            # the log servers of workers and triggerer: free ports, so that parallel stacks do not collide
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "GX_ANALYTICS_ENABLED": "false",
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -440,3 +465,75 @@ def start_airflow(processes: Processes, env: dict[str, str], api_port: int, pass
 def reset(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
+
+
+# --- Superset -------------------------------------------------------------------------------------------------------
+
+SUPERSET_VENV = REPO / ".venv-superset"
+SUPERSET_CONFIG = """
+SECRET_KEY = {secret!r}
+SQLALCHEMY_DATABASE_URI = "sqlite:///{root}/superset.db"
+# Test only: the dashboard is opened by headless Chromium without a login.
+AUTH_ROLE_PUBLIC = "Public"
+PUBLIC_ROLE_LIKE = "Admin"
+TALISMAN_ENABLED = False
+WTF_CSRF_ENABLED = False
+FEATURE_FLAGS = {{}}
+"""
+
+
+@dataclass
+class Superset:
+    root: Path
+    env: dict[str, str]
+    prepared: Process  # `superset db upgrade && superset init`, started early: it takes minutes on 2 cores
+
+    def run(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(SUPERSET_VENV / "bin" / "superset"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+
+def prepare_superset(processes: Processes, root: Path) -> Superset:
+    """Superset's metadata (SQLite) migrated and its roles made, in its own virtualenv (make superset-venv)."""
+    if not (SUPERSET_VENV / "bin" / "superset").exists():
+        raise StackError(f"{SUPERSET_VENV} is missing: run `make superset-venv`")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "superset_config.py").write_text(SUPERSET_CONFIG.format(secret=secrets.token_urlsafe(32), root=root))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ITREPORT_", "PYTEST", "VIRTUAL_ENV"))}
+    env.update(
+        {
+            "SUPERSET_CONFIG_PATH": str(root / "superset_config.py"),
+            "SUPERSET_HOME": str(root),
+            "FLASK_APP": "superset",
+            "PATH": f"{SUPERSET_VENV / 'bin'}:{env.get('PATH', '')}",
+        }
+    )
+    superset = SUPERSET_VENV / "bin" / "superset"
+    prepared = processes.start("superset-init", ["sh", "-c", f"{superset} db upgrade && {superset} init"], env)
+    return Superset(root, env, prepared)
+
+
+def chromium(url: str, *options: str, timeout: float = 180) -> subprocess.CompletedProcess[bytes]:
+    """Headless Chromium (Debian's package), a throw-away profile, loopback only."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as profile:
+        argv = [
+            shutil.which("chromium") or "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--window-size=1600,2200",
+            "--virtual-time-budget=60000",
+            *options,
+            url,
+        ]
+        return subprocess.run(argv, capture_output=True, timeout=timeout)
