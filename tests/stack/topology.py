@@ -254,7 +254,10 @@ def start_dovecot(processes: Processes, root: Path, ca_folder: Path) -> Dovecot:
     import grp
     import pwd
 
-    from imap_server import make_certificates
+    try:  # tests/support/ after the test-layout change on main; tests/ before it
+        from support.imap_server import make_certificates
+    except ImportError:
+        from imap_server import make_certificates
 
     certificates = make_certificates(ca_folder)
     nobody = pwd.getpwnam("nobody")
