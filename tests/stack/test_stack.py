@@ -286,6 +286,8 @@ def test_worker_killed_mid_intake_loses_and_doubles_nothing(stack):
 
     wait_for(rerun_or_done, "the killed intake task to be retried and succeed", RUN_TIMEOUT, 2)
     assert airflow.wait_for_run("intake", run_id, RUN_TIMEOUT) == "success", airflow.task_states("intake", run_id)
+    task = airflow.api("GET", f"/dags/intake/dagRuns/{run_id}/taskInstances/intake")
+    assert task["try_number"] >= 2, "the killed attempt did not count: the task ran again"
     with stack.warehouse() as conn:
         ledger = conn.execute("select message_hash from raw.messages").fetchall()
         replies_sent = conn.execute("select count(*) from raw.replies where withheld_reason is null").fetchone()[0]
