@@ -354,6 +354,9 @@ def test_backfill_of_three_periods_runs_them_in_order_like_single_runs(stack):
 
 
 def test_intake_picks_up_a_message_appended_while_the_stack_runs(stack):
+    """A message APPENDed to the IMAP folder is read by the next run of the hourly intake DAG. The scheduler's
+    own timetables are off in this stack (``use_job_schedule``: monthly_close would catch up since 2009), so the
+    test triggers the hourly run through the REST API as its cron tick would."""
     received = datetime(2009, 8, 25, 3, 0, tzinfo=UTC)
     message = EmailMessage()
     message["From"] = "vanthu@yahoo.example"
