@@ -68,3 +68,21 @@ def _drop_state(settings, conn) -> None:
     conn.execute("create schema public")
     for folder in (settings.maildir.parent, settings.archive_dir, settings.outbox_dir):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep each ``xdist_group`` on one worker under ``--dist loadgroup``.
+
+    pytest-xdist 3.8 tags a grouped test by writing ``item._nodeid``, which pytest 9.2 no longer reads (the id
+    lives in ``item._id``): the tag was lost and a group's tests (one Airflow session, one stack) ran on both workers.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks})
+        if groups and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")

@@ -4,6 +4,7 @@
 |---|---|---|
 | ITREPORT_HOME | ``<repo>/.local`` (a wheel: ``~/.local/share/itreport``) | the one folder for runtime state |
 | ITREPORT_WAREHOUSE_URL | unset → embedded PostgreSQL | ``postgresql://user:pass@host:port/db`` |
+| ITREPORT_DBT_WAREHOUSE_URL | unset → the warehouse URL | dbt's own role; its password: ITREPORT_PGPASSWORD |
 | ITREPORT_MAILDIR | ITREPORT_HOME/mail/inbox | the Maildir that agencies' messages arrive in (when no IMAP host) |
 | ITREPORT_IMAP_HOST | unset → read the Maildir | the reporting mailbox's IMAP server: when set, intake reads it |
 | ITREPORT_IMAP_SECURITY | ssl | ``ssl``: TLS; ``starttls``: upgrade required, never plain; ``plain``: loopback, tests |
@@ -74,6 +75,7 @@ class Settings:
     deadline_alert_hours: float = 6.0
     publication_dir: Path | None = None  # None: home/publication
     issuing_department: str = "Cục Ứng dụng công nghệ thông tin"
+    dbt_warehouse_url: str | None = None  # None: dbt connects like the tasks (ITREPORT_WAREHOUSE_URL)
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -106,6 +108,7 @@ class Settings:
             deadline_alert_hours=float(env.get("ITREPORT_DEADLINE_ALERT_HOURS") or "6"),
             publication_dir=Path(env["ITREPORT_PUBLICATION_DIR"]) if env.get("ITREPORT_PUBLICATION_DIR") else None,
             issuing_department=env.get("ITREPORT_ISSUING_DEPARTMENT") or "Cục Ứng dụng công nghệ thông tin",
+            dbt_warehouse_url=env.get("ITREPORT_DBT_WAREHOUSE_URL") or None,
         )
 
     @cached_property

@@ -65,8 +65,11 @@ def connection_parts(url: str) -> ConnectionParts:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment variables read by ``dbt_project/profiles.yml``."""
-    parts = connection_parts(warehouse_url(settings))
+    """Environment variables read by ``dbt_project/profiles.yml``.
+
+    With ITREPORT_DBT_WAREHOUSE_URL set, dbt connects as that (its own) role; its password then comes from
+    ITREPORT_PGPASSWORD where dbt runs, unless the URL carries one."""
+    parts = connection_parts(settings.dbt_warehouse_url or warehouse_url(settings))
     return {
         "ITREPORT_PGHOST": parts.host,
         "ITREPORT_PGPORT": str(parts.port),
