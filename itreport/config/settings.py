@@ -24,6 +24,7 @@
 | ITREPORT_DBT_PROJECT_DIR | the checkout's ``dbt_project/`` (wheel: its bundled copy) | the dbt project dbt runs |
 | ITREPORT_DAGS_DIR | the checkout's ``dags/`` (wheel: its bundled copy) | the DAG folder Airflow and dag.test() read |
 | ITREPORT_AUTHSERV_ID | unset → no check | our ``Authentication-Results`` id: mail must pass DMARC/DKIM there |
+| ITREPORT_DBT_UNIT_TESTS | false | ``true`` (CI): the monthly ``dbt build`` runs dbt's unit tests too |
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Settings:
     imap: ImapAccount | None = None  # None: intake reads the Maildir
     dbt_project_dir: Path = DBT_PROJECT_DIR
     dags_dir: Path = DAGS_DIR
+    dbt_unit_tests: bool = False  # production runs test the data, not the SQL (CI runs the unit tests)
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -82,6 +84,7 @@ class Settings:
             imap=_imap_account(env, ministry_address),
             dbt_project_dir=Path(env.get("ITREPORT_DBT_PROJECT_DIR") or DBT_PROJECT_DIR),
             dags_dir=Path(env.get("ITREPORT_DAGS_DIR") or DAGS_DIR),
+            dbt_unit_tests=_flag(env.get("ITREPORT_DBT_UNIT_TESTS") or "false", "ITREPORT_DBT_UNIT_TESTS"),
         )
 
     @cached_property
