@@ -86,6 +86,11 @@ def _parse_attachment(attachment: Attachment, catalogue: Catalogue, converted: M
         if kind == "docx":
             return parse_report(attachment.payload, catalogue=catalogue)
         if kind == "doc":
+            from ingestion.documents.doc_reader import antiword_report
+
+            quick = antiword_report(attachment.payload, catalogue)  # LibreOffice only when antiword cannot place it
+            if quick is not None:
+                return quick
             docx = converted.get(payload_key(attachment.payload))
             if docx is None and not libreoffice_available():  # antiword's text is the fallback
                 return parse_doc_text(doc_text_with_antiword(attachment.payload), catalogue=catalogue)
