@@ -92,3 +92,21 @@ def test_intake_converts_only_what_antiword_cannot_place(unicode_doc, tmp_path):
     )
     assert set(converted) == {content_key(tcvn3)}
     assert (tmp_path / f"{content_key(tcvn3)}.docx").is_file()
+
+
+@pytest.mark.parametrize("encoding", ["base64", "quoted-printable", "8bit"])
+def test_a_run_finds_every_doc_to_convert_however_it_is_encoded(encoding):
+    from email.message import EmailMessage
+
+    from ingestion.decide.classify import doc_payloads
+
+    doc = _tcvn3_doc()
+    msg = EmailMessage()
+    msg["From"] = "vanthu@hagiang.gov.example"
+    msg.set_content("Kính gửi Cục.")
+    msg.add_attachment(doc, maintype="application", subtype="msword", filename="bc.doc", cte=encoding)
+    raw = msg.as_bytes(policy=msg.policy.clone(cte_type="8bit"))
+    (found,) = doc_payloads(raw).values()  # 8bit: email's own round trip may touch line ends inside the file
+    assert found[:512] == doc[:512]
+    plain = mail_message("P02", datetime(2009, 6, 15, 3, tzinfo=UTC), attachment=b"PK\x03\x04 not a doc")
+    assert doc_payloads(plain) == {}
