@@ -75,7 +75,10 @@ def dbt_one_model(args: Args) -> dict[str, Any]:
         "name: bench\nversion: '1.0.0'\nconfig-version: 2\nprofile: itreport\nmodel-paths: ['models']\n",
         encoding="utf-8",
     )
+    from itreport.config import warehouse
+
     settings = _settings()
+    os.environ.update(warehouse.dbt_env(settings))
     start = time.perf_counter()
     from dbt.cli.main import dbtRunner
 

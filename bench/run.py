@@ -246,13 +246,13 @@ def report(bench: Bench, sizes: Sizes, started: float, load_before: tuple[float,
     payload["failures"] = bench.failures
     (bench.root / "results.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
     rich_table = Table(title=header.removeprefix("# "))
-    for column in ("what", "measured", "floor", "ratio", "target", "holds"):
+    for column in ("what", "measured", "floor", "ratio", "target", "holds", "peak MB"):
         rich_table.add_column(column)
     for row in table:
         holds = {True: "[green]yes[/]", False: "[red]no[/]", None: "—"}[row.holds]
-        rich_table.add_row(
-            row.what, row.measured, row.floor, "—" if row.ratio is None else f"{row.ratio:.2f}", row.target, holds
-        )
+        ratio = "—" if row.ratio is None else f"{row.ratio:.2f}"
+        peak = "—" if row.peak_mb is None else f"{row.peak_mb:.0f}"
+        rich_table.add_row(row.what, row.measured, row.floor, ratio, row.target, holds, peak)
     bench.console.print(rich_table)
     for title, error in bench.failures.items():
         bench.console.print(f"[red]failed:[/] {title}: {error}")

@@ -101,10 +101,16 @@ def _docx(members: dict[str, bytes], document_xml: str) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
         for name, data in members.items():
-            package.writestr(zipfile.ZipInfo(name, date_time=(2009, 6, 1, 0, 0, 0)), data)
+            package.writestr(_member(name), data)
             if name == "[Content_Types].xml":
-                package.writestr(zipfile.ZipInfo("word/document.xml", (2009, 6, 1, 0, 0, 0)), document_xml)
+                package.writestr(_member("word/document.xml"), document_xml)
     return out.getvalue()
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(2009, 6, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED  # a ZipInfo is stored uncompressed unless told
+    return info
 
 
 def _message(unit: ReportingUnit, period: date, received: datetime, docx: bytes, mx_host: str, to: str) -> bytes:

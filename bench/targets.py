@@ -15,6 +15,7 @@ class Row:
     ratio: float | None
     target: str
     holds: bool | None  # None: informative only, or not measured
+    peak_mb: float | None = None  # peak resident memory of the process that measured it
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +50,7 @@ def rows(figures: dict[str, Any]) -> list[Row]:
                 month2["seconds"] / close_floor,
                 "≤ 1.3×",
                 month2["seconds"] / close_floor <= 1.3,
+                figures["close"].get("peak_mb"),
             )
         )
     floors = figures.get("parse_floors", {})
@@ -67,6 +69,7 @@ def rows(figures: dict[str, Any]) -> list[Row]:
                     ratio,
                     f"≤ {target:g}×" if target else "—",
                     ratio <= target if target else None,
+                    run.get("peak_mb"),
                 )
             )
     if floors:
@@ -107,6 +110,7 @@ def rows(figures: dict[str, Any]) -> list[Row]:
                 big["seconds"] / 120.0,
                 "≤ 120 s",
                 big["seconds"] <= 120.0,
+                big.get("peak_mb"),
             )
         )
         out.append(
@@ -134,6 +138,7 @@ def rows(figures: dict[str, Any]) -> list[Row]:
                 estimate / 300.0,
                 "≤ 300 s",
                 estimate <= 300.0,
+                hist.get("peak_mb"),
             )
         )
         if closes:
@@ -155,9 +160,10 @@ def rows(figures: dict[str, Any]) -> list[Row]:
 
 
 def markdown(table: list[Row], header: str) -> str:
-    lines = [header, "", "| what | measured | floor | ratio | target | holds |", "|---|---|---|---|---|---|"]
+    lines = [header, "", "| what | measured | floor | ratio | target | holds | peak MB |", "|---" * 7 + "|"]
     for row in table:
         ratio = "—" if row.ratio is None else f"{row.ratio:.2f}"
         holds = {True: "yes", False: "**no**", None: "—"}[row.holds]
-        lines.append(f"| {row.what} | {row.measured} | {row.floor} | {ratio} | {row.target} | {holds} |")
+        peak = "—" if row.peak_mb is None else f"{row.peak_mb:.0f}"
+        lines.append(f"| {row.what} | {row.measured} | {row.floor} | {ratio} | {row.target} | {holds} | {peak} |")
     return "\n".join(lines) + "\n"
