@@ -35,6 +35,11 @@ def copy_months(corpus: Path, labels: list[str], target: Path) -> Path:
     """A Maildir at ``target`` holding only the ``labels`` months of ``corpus``."""
     if target.exists():
         shutil.rmtree(target)
+    return deliver(corpus, labels, target)
+
+
+def deliver(corpus: Path, labels: list[str], target: Path) -> Path:
+    """The ``labels`` months of ``corpus`` arrive in the Maildir at ``target`` (its other mail stays)."""
     for sub in ("new", "cur", "tmp"):
         (target / sub).mkdir(parents=True, exist_ok=True)
         for label in labels:

@@ -226,9 +226,16 @@ def _close(settings: Any, period: str) -> dict[str, Any]:
 
 
 def close(args: Args) -> dict[str, Any]:
-    """``monthly_close`` for each of ``periods`` in order, on an empty database."""
+    """``monthly_close`` for each of ``periods`` in order, on an empty database; each month's mail arrives in the
+    mailbox just before its close (the mailbox keeps earlier months' mail, as a real one does)."""
+    from bench.corpus import deliver
+
     settings = _airflow_ready()
-    return {"runs": [_close(settings, period) for period in args["periods"]]}
+    runs = []
+    for period in args["periods"]:
+        deliver(Path(args["corpus"]), [period], settings.maildir)
+        runs.append(_close(settings, period))
+    return {"runs": runs}
 
 
 def history(args: Args) -> dict[str, Any]:
@@ -236,6 +243,7 @@ def history(args: Args) -> dict[str, Any]:
     --full-refresh``; then the next month's mail arrives and ``monthly_close`` runs for it (month N)."""
     from dbt.cli.main import dbtRunner
 
+    from bench.corpus import deliver
     from ingestion.domain.periods import parse_period
     from itreport.orchestration.close import close_period
     from itreport.orchestration.intake_run import run_intake
@@ -254,11 +262,7 @@ def history(args: Args) -> dict[str, Any]:
     result = dbtRunner().invoke(command)
     dbt_seconds = time.perf_counter() - start
     shutil.rmtree(work, ignore_errors=True)
-    for source in Path(args["next_month_dir"]).rglob("*"):
-        if source.is_file():
-            target = settings.maildir / source.relative_to(args["next_month_dir"])
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+    deliver(Path(args["corpus"]), [args["next_period"]], settings.maildir)
     month_n = _close(settings, args["next_period"])
     return {
         "months": len(args["periods"]),

@@ -139,6 +139,7 @@ def run(console: Console) -> Path:
         bench.start()
 
     docx_months = min(sizes.months, 3)
+    mixed_corpus: list[Path] = []
 
     @step(f"93-unit sample months (cached): {sizes.months + 1} mixed, {docx_months} .docx only")
     def _corpora() -> None:
@@ -146,9 +147,9 @@ def run(console: Console) -> Path:
         docx = corpus.build_corpus(bench.cache, docx_months, with_doc=False)
         corpus.copy_months(mixed, labels[: sizes.months], mail / "mixed")
         corpus.copy_months(docx, labels[:docx_months], mail / "docx")
-        corpus.copy_months(mixed, labels[:2], mail / "close")
+        corpus.copy_months(mixed, [], mail / "close")
         corpus.copy_months(mixed, labels[: sizes.months], mail / "history")
-        corpus.copy_months(mixed, labels[sizes.months :], mail / "next")
+        mixed_corpus.append(mixed)
 
     national: list[synthetic.SyntheticMonth] = []
 
@@ -181,16 +182,15 @@ def run(console: Console) -> Path:
 
     @step("monthly_close for months 1 and 2 (93 units) through dag.test()")
     def _close() -> None:
-        bench.figures["close"] = bench.probe(
-            "close", {"periods": labels[:2]}, database="bench_close", maildir=mail / "close"
-        )
+        args = {"periods": labels[:2], "corpus": str(mixed_corpus[0])}
+        bench.figures["close"] = bench.probe("close", args, database="bench_close", maildir=mail / "close")
 
     @step(f"history rebuild ({sizes.months} of {full_months} months), then month {sizes.months + 1}'s close")
     def _history() -> None:
         args = {
             "periods": labels[: sizes.months],
             "next_period": labels[sizes.months],
-            "next_month_dir": str(mail / "next"),
+            "corpus": str(mixed_corpus[0]),
         }
         result = bench.probe("history", args, database="bench_history", maildir=mail / "history")
         bench.figures["history"] = result | {"full_months": full_months}
