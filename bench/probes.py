@@ -226,24 +226,20 @@ def _close(settings: Any, period: str) -> dict[str, Any]:
 
 
 def close(args: Args) -> dict[str, Any]:
-    """``monthly_close`` for each of ``periods`` in order, on an empty database; each month's mail arrives in the
-    mailbox just before its close (the mailbox keeps earlier months' mail, as a real one does)."""
+    """``period``'s mail arrives in the mailbox (which keeps earlier months' mail, as a real one does), then
+    ``monthly_close`` runs for it in this fresh process (cold, as each run of a deployment is)."""
     from bench.corpus import deliver
 
     settings = _airflow_ready()
-    runs = []
-    for period in args["periods"]:
-        deliver(Path(args["corpus"]), [period], settings.maildir)
-        runs.append(_close(settings, period))
-    return {"runs": runs}
+    deliver(Path(args["corpus"]), [args["period"]], settings.maildir)
+    return _close(settings, args["period"])
 
 
 def history(args: Args) -> dict[str, Any]:
     """A rebuild from the archive: intake of every message of the history, every period closed, ``dbt build
-    --full-refresh``; then the next month's mail arrives and ``monthly_close`` runs for it (month N)."""
+    --full-refresh`` (the next month's close, month N, is a ``close`` probe on the same database)."""
     from dbt.cli.main import dbtRunner
 
-    from bench.corpus import deliver
     from ingestion.domain.periods import parse_period
     from itreport.orchestration.close import close_period
     from itreport.orchestration.intake_run import run_intake
@@ -262,15 +258,12 @@ def history(args: Args) -> dict[str, Any]:
     result = dbtRunner().invoke(command)
     dbt_seconds = time.perf_counter() - start
     shutil.rmtree(work, ignore_errors=True)
-    deliver(Path(args["corpus"]), [args["next_period"]], settings.maildir)
-    month_n = _close(settings, args["next_period"])
     return {
         "months": len(args["periods"]),
         "messages": counts.seen,
         "intake_seconds": intake_seconds,
         "dbt_full_refresh_seconds": dbt_seconds,
         "dbt_success": bool(result.success),
-        "month_n": month_n,
     }
 
 

@@ -26,6 +26,7 @@ from ingestion.domain.registry import ReportingUnit
 PROVINCES = 34
 TEMPLATE_CODE = "ZZTPLCODEZZ"
 TEMPLATE_NAME = "ZZTPLNAMEZZ"
+FORMAT = 2  # bump when the way the month is written changes (the cache is keyed by it)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -139,7 +140,7 @@ def build_month(
 ) -> SyntheticMonth:
     """The Maildir of ``units`` on-time .docx reports for ``period`` (cached under ``cache``)."""
     members, xml = template_form(period)
-    key = hashlib.sha256(xml.encode() + repr(sorted(members.items())).encode() + str(units).encode()).hexdigest()
+    key = hashlib.sha256(f"{FORMAT}:{units}:{xml}:{sorted(members.items())!r}".encode()).hexdigest()
     root = cache / f"month-{units}-{key[:12]}"
     maildir, seeds = root / "inbox", root / "seeds"
     done = root / "complete"

@@ -50,7 +50,7 @@ def rows(figures: dict[str, Any]) -> list[Row]:
                 month2["seconds"] / close_floor,
                 "≤ 1.3×",
                 month2["seconds"] / close_floor <= 1.3,
-                figures["close"].get("peak_mb"),
+                month2.get("peak_mb"),
             )
         )
     floors = figures.get("parse_floors", {})
