@@ -63,7 +63,7 @@ lint: setup
 	eval "$$($(BIN)/itreport db env)" && $(BIN)/sqlfluff lint dbt_project/models
 
 bench: setup
-	$(BIN)/python bench/bench_intake.py
+	$(BIN)/python -m bench.run
 
 format: setup
 	$(BIN)/ruff check --fix .

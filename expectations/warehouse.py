@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from expectations.project import DATA_DOCS_SITE, WAREHOUSE_CHECKPOINT, data_docs_index, open_context
+from expectations.project import WAREHOUSE_CHECKPOINT, data_docs_index, open_context, update_data_docs
 from expectations.warehouse_views import WarehouseChecksFailed, drop_views, point_views
 
 
@@ -45,7 +45,7 @@ def run_warehouse_checks(
         try:
             context = open_context(home, warehouse_url)
             outcome = context.checkpoints.get(WAREHOUSE_CHECKPOINT).run()
-            context.build_data_docs(site_names=[DATA_DOCS_SITE])  # every suite, not only those just run
+            update_data_docs(context)  # every suite's page; the new results were rendered by the checkpoint
         finally:
             drop_views(conn)
     failures = []

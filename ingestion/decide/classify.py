@@ -71,8 +71,16 @@ def payload_key(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
+# How an OLE2 (.doc) file's first bytes look in a message: base64 (the usual), quoted-printable, 8bit/binary.
+_OLE2_SIGNS = (b"0M8R4KGxGu", b"=D0=CF=11=E0", OLE2_MAGIC[:4])
+
+
 def doc_payloads(raw: bytes) -> dict[str, bytes]:
-    """The .doc attachments of a message by content hash, so a run can convert them all in one batch."""
+    """The .doc attachments of a message by content hash, so a run can convert them all in one batch. A message
+    without any sign of an OLE2 file is not parsed here (only speed depends on it: a .doc missed here is
+    converted on its own when the message is assessed)."""
+    if not any(sign in raw for sign in _OLE2_SIGNS):
+        return {}
     return {payload_key(a.payload): a.payload for a in attachments(parse_bytes(raw)) if _safe_kind(a) == "doc"}
 
 
@@ -93,6 +101,11 @@ def _parse_attachment(attachment: Attachment, catalogue: Catalogue, converted: M
         if kind == "docx":
             return parse_report(attachment.payload, catalogue=catalogue)
         if kind == "doc":
+            from ingestion.documents.doc_reader import antiword_report
+
+            quick = antiword_report(attachment.payload, catalogue)  # LibreOffice only when antiword cannot place it
+            if quick is not None:
+                return quick
             docx = converted.get(payload_key(attachment.payload))
             if docx is None and not libreoffice_available():  # antiword's text is the fallback
                 return parse_doc_text(doc_text_with_antiword(attachment.payload), catalogue=catalogue)

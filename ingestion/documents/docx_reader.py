@@ -347,6 +347,7 @@ def _name_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w%]+", " ", fold(text)).split())
 
 
+@lru_cache(maxsize=8)  # the same catalogue for every form of a run
 def _known_codes(catalogue: Catalogue) -> dict[str, str]:
     """Catalogue codes by their normalised code and, as a fallback for rows without one, by their names."""
     known = {_name_key(name): i.indicator_code for i in catalogue.indicators for name in (i.name_vi, i.name_en)}

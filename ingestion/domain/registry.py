@@ -7,9 +7,10 @@ it is valid on the period's first day; the dbt model ``int_expected_reports`` ap
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from ingestion.domain.resources import SEEDS_DIR
@@ -42,11 +43,28 @@ class ReportingUnit:
 class Registry:
     units: tuple[ReportingUnit, ...]
 
-    def get(self, unit_code: str) -> ReportingUnit:
+    @cached_property
+    def _by_code(self) -> dict[str, ReportingUnit]:
+        by_code: dict[str, ReportingUnit] = {}
         for unit in self.units:
-            if unit.unit_code == unit_code:
-                return unit
-        raise KeyError(unit_code)
+            by_code.setdefault(unit.unit_code, unit)
+        return by_code
+
+    @cached_property
+    def _by_address(self) -> tuple[dict[str, list[ReportingUnit]], dict[str, list[ReportingUnit]]]:
+        """Units by contact address and by mail domain, in registry order (a national registry has thousands)."""
+        addresses: dict[str, list[ReportingUnit]] = defaultdict(list)
+        domains: dict[str, list[ReportingUnit]] = defaultdict(list)
+        for unit in self.units:
+            addresses[unit.contact_email.lower()].append(unit)
+            domains[unit.email_domain].append(unit)
+        return dict(addresses), dict(domains)
+
+    def get(self, unit_code: str) -> ReportingUnit:
+        try:
+            return self._by_code[unit_code]
+        except KeyError:
+            raise KeyError(unit_code) from None
 
     def expected(self, period: date) -> list[ReportingUnit]:
         """Units that owe a report for ``period`` (valid on its first day)."""
@@ -56,13 +74,11 @@ class Registry:
         """The unit valid on ``on`` whose contact address, or failing that whose mail domain, is ``address``'s."""
         address = address.strip().lower()
         domain = address.rsplit("@", 1)[-1]
-        valid = [u for u in self.units if u.is_valid_on(on)]
-        for unit in valid:
-            if unit.contact_email.lower() == address:
-                return unit
-        for unit in valid:
-            if unit.email_domain == domain:
-                return unit
+        addresses, domains = self._by_address
+        for candidates in (addresses.get(address, ()), domains.get(domain, ())):
+            for unit in candidates:
+                if unit.is_valid_on(on):
+                    return unit
         return None
 
 

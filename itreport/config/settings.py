@@ -33,6 +33,7 @@
 | ITREPORT_DEADLINE_ALERT_HOURS | 6 | alert when a run is not done this long after queued |
 | ITREPORT_PUBLICATION_DIR | ITREPORT_HOME/publication | where approved annual results go (the website's folder) |
 | ITREPORT_ISSUING_DEPARTMENT | Cục Ứng dụng công nghệ thông tin | the department named on documents |
+| ITREPORT_DBT_UNIT_TESTS | false | ``true`` (CI): the monthly ``dbt build`` runs dbt's unit tests too |
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class Settings:
     publication_dir: Path | None = None  # None: home/publication
     issuing_department: str = "Cục Ứng dụng công nghệ thông tin"
     dbt_warehouse_url: str | None = None  # None: dbt connects like the tasks (ITREPORT_WAREHOUSE_URL)
+    dbt_unit_tests: bool = False  # production runs test the data, not the SQL (CI runs the unit tests)
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -109,6 +111,7 @@ class Settings:
             publication_dir=Path(env["ITREPORT_PUBLICATION_DIR"]) if env.get("ITREPORT_PUBLICATION_DIR") else None,
             issuing_department=env.get("ITREPORT_ISSUING_DEPARTMENT") or "Cục Ứng dụng công nghệ thông tin",
             dbt_warehouse_url=env.get("ITREPORT_DBT_WAREHOUSE_URL") or None,
+            dbt_unit_tests=_flag(env.get("ITREPORT_DBT_UNIT_TESTS") or "false", "ITREPORT_DBT_UNIT_TESTS"),
         )
 
     @cached_property

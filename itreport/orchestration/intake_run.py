@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import psycopg
 
@@ -121,7 +122,7 @@ def decide(
     on_message: Callable[[], None] | None = None,
 ) -> None:
     """Assess each message; one that fails unexpectedly becomes ``processing_error`` and the others go on."""
-    converted = convert_docs(received)
+    converted = convert_docs(received, catalogue=catalogue, cache_dir=settings.home / "cache" / "doc-to-docx")
     accepted_now = set(accepted_before)  # "same as" notices need the previous month, also from this run
     for item in received:
         try:
@@ -192,14 +193,20 @@ def processing_error(digest: str, error: Exception) -> Assessment:
     return Assessment(Decision(digest, state, "processing_error", vi, en))
 
 
-def convert_docs(received: Iterable[ReceivedMessage]) -> dict[str, bytes]:
-    """All .doc attachments of a run converted to .docx in one LibreOffice batch (none without LibreOffice)."""
-    from ingestion.documents.doc_convert import convert_many, libreoffice_available
+def convert_docs(
+    received: Iterable[ReceivedMessage], *, catalogue: Catalogue | None = None, cache_dir: Path | None = None
+) -> dict[str, bytes]:
+    """The .doc attachments of a run that antiword's text cannot place, converted to .docx in one LibreOffice
+    batch, or read from ``cache_dir`` where converted before (none without LibreOffice)."""
+    from ingestion.documents.doc_convert import libreoffice_available
+    from ingestion.documents.doc_reader import antiword_report, convert_cached
 
+    catalogue = catalogue or default_catalogue()
     documents: dict[str, bytes] = {}
     for item in received:
         with contextlib.suppress(Exception):  # a message that cannot even be split is judged by assess()
             documents.update(doc_payloads(item.message.raw))
+    documents = {key: doc for key, doc in documents.items() if antiword_report(doc, catalogue) is None}
     if not documents or not libreoffice_available():
         return {}
-    return convert_many(documents, suffix=".doc", to="docx")
+    return convert_cached(documents, cache_dir)

@@ -61,11 +61,13 @@ def close(period: str) -> str:
 
 
 def dbt_build(settings: Settings):  # -> cosmos DbtBuildLocalOperator
-    """``dbt build`` of the whole project through Cosmos, with the connection ``prepare_warehouse`` returned."""
+    """``dbt build`` through Cosmos, with the connection ``prepare_warehouse`` returned: what the month needs
+    (seeds only when their files changed, no dbt unit tests outside CI: ``itreport.orchestration.dbt_build``)."""
     from cosmos.config import ProfileConfig
-    from cosmos.operators.local import DbtBuildLocalOperator
 
-    return DbtBuildLocalOperator(
+    from itreport.orchestration.dbt_build import MonthlyDbtBuildOperator
+
+    return MonthlyDbtBuildOperator(
         task_id="dbt_build",
         project_dir=str(settings.dbt_project_dir),
         profile_config=ProfileConfig(

@@ -139,3 +139,19 @@ def test_monthly_close_checks_the_warehouse_between_dbt_build_and_the_alert():
     assert checks.upstream_task_ids == {"dbt_build"}
     assert "send_compliance_alert" in checks.downstream_task_ids
     assert checks.retries == 0
+
+
+def test_data_docs_are_updated_with_each_new_result_and_list_every_suite(outcomes):
+    """Each run's results get their own page and a link in the index (updated, not rebuilt); suites that no
+    warehouse run used (the intake suite) are listed too."""
+    from expectations.project import data_docs_index, suite_files
+    from ingestion.domain.catalogue import default_catalogue
+
+    index = data_docs_index(outcomes["home"])
+    html = index.read_text(encoding="utf-8")
+    for name in suite_files(default_catalogue()):
+        assert (index.parent / "expectations" / name.replace(".json", ".html")).is_file()
+    pages = sorted((index.parent / "validations" / "warehouse_reporting_compliance").rglob("*.html"))
+    assert len(pages) >= 3  # dq_good, dq_broken, dq_partial (and the runs of the tests above): one page each
+    for page in pages:
+        assert page.relative_to(index.parent).as_posix() in html

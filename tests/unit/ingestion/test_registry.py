@@ -141,3 +141,18 @@ def test_for_sender(registry):
     assert registry.for_sender("baocao.cntt@btc2025.gov.example", date(2025, 3, 1)).unit_code == "BTC-2025"
     assert registry.for_sender("baocao.cntt@hagiang.gov.example", date(2025, 7, 1)) is None  # merged away
     assert registry.for_sender("someone@unknown.example", day) is None
+
+
+def test_lookups_agree_with_a_scan_of_every_unit_on_every_day(registry):
+    """The indexed lookups answer what reading the registry top to bottom answers, across the reorganisations."""
+    days = [FIRST_PERIOD, date(2020, 1, 15), date(2025, 2, 28), MINISTRIES_MERGED, PROVINCES_MERGED, date(2026, 1, 1)]
+    for unit in registry.units:
+        assert registry.get(unit.unit_code) == next(u for u in registry.units if u.unit_code == unit.unit_code)
+        for day in days:
+            valid = [u for u in registry.units if u.is_valid_on(day)]
+            by_address = [u for u in valid if u.contact_email.lower() == unit.contact_email.lower()]
+            by_domain = [u for u in valid if u.email_domain == unit.email_domain]
+            expected = (by_address or by_domain or [None])[0]
+            assert registry.for_sender(unit.contact_email.upper(), day) == expected
+    with pytest.raises(KeyError):
+        registry.get("NO-SUCH-UNIT")

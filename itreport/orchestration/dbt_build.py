@@ -1,0 +1,103 @@
+"""What the monthly ``dbt build`` runs: the month's models and tests, seeds only when they changed.
+
+Seeds (the registry, the catalogue, targets, weights) change with a release, not with a month: their files'
+checksum is kept in the warehouse (``raw.dbt_seed_state``) after each successful build, and a build whose seed
+files match it (and whose seed tables are all there) excludes them. dbt unit tests test the SQL, not the data:
+they run in CI (the test suite's full builds, or ``ITREPORT_DBT_UNIT_TESTS=true``), not in production runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from cosmos.operators.local import DbtBuildLocalOperator
+
+SEED_SCHEMA = "reference"
+SEED_STATE_DDL = """
+create schema if not exists raw;
+create table if not exists raw.dbt_seed_state (
+    project text primary key,
+    checksum text not null,
+    loaded_at timestamptz not null default now()
+)
+"""
+
+
+def seed_files(project_dir: Path) -> list[Path]:
+    """What decides the seed tables' content: the seed folder's files and the project's seed configuration."""
+    seeds = sorted(p for p in (project_dir / "seeds").rglob("*") if p.is_file())
+    return [*seeds, project_dir / "dbt_project.yml"]
+
+
+def seed_checksum(project_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in seed_files(project_dir):
+        digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def seed_tables(project_dir: Path) -> list[str]:
+    return sorted(p.stem for p in (project_dir / "seeds").rglob("*.csv"))
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    checksum: str
+    seeds_current: bool  # the warehouse holds these very seed files: no need to load them again
+    unit_tests: bool
+
+    @property
+    def exclude(self) -> str | None:
+        """dbt's ``--exclude`` for this build (None: nothing excluded)."""
+        parts = ["resource_type:seed"] if self.seeds_current else []
+        if not self.unit_tests:
+            parts.append("test_type:unit")
+        return " ".join(parts) or None
+
+
+def plan_build(conn: psycopg.Connection, project_dir: Path, *, unit_tests: bool) -> BuildPlan:
+    checksum = seed_checksum(project_dir)
+    conn.execute(SEED_STATE_DDL)
+    row = conn.execute("select checksum from raw.dbt_seed_state where project = %s", (project_dir.name,)).fetchone()
+    tables = seed_tables(project_dir)
+    present = conn.execute(
+        "select count(*) from information_schema.tables where table_schema = %s and table_name = any(%s)",
+        (SEED_SCHEMA, tables),
+    ).fetchone()
+    seeds_current = row is not None and row[0] == checksum and present is not None and present[0] == len(tables)
+    return BuildPlan(checksum, seeds_current, unit_tests)
+
+
+def record_seeds(conn: psycopg.Connection, project_dir: Path, checksum: str) -> None:
+    """After a successful build: the warehouse's seed tables are those of ``checksum``."""
+    conn.execute(SEED_STATE_DDL)
+    conn.execute(
+        """
+        insert into raw.dbt_seed_state (project, checksum) values (%s, %s)
+        on conflict (project) do update set checksum = excluded.checksum, loaded_at = now()
+        """,
+        (project_dir.name, checksum),
+    )
+
+
+class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
+    """Cosmos' ``dbt build``, excluding what :func:`plan_build` says the month does not need."""
+
+    def execute(self, context: Any, **kwargs: Any) -> None:
+        from itreport.config import warehouse
+        from itreport.config.settings import Settings
+
+        settings = Settings.from_env()
+        project_dir = Path(self.project_dir)
+        with warehouse.connect(settings, autocommit=True) as conn:
+            plan = plan_build(conn, project_dir, unit_tests=settings.dbt_unit_tests)
+        self.exclude = plan.exclude
+        self.log.info("dbt build excludes: %s", plan.exclude or "nothing")
+        super().execute(context, **kwargs)
+        with warehouse.connect(settings, autocommit=True) as conn:
+            record_seeds(conn, project_dir, plan.checksum)

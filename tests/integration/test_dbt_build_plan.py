@@ -1,0 +1,99 @@
+"""The monthly dbt build runs what the month needs: seeds only when their files changed, no dbt unit tests
+outside CI. Checked on a real PostgreSQL database and with dbt's own selector (``dbt ls``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from itreport.orchestration.dbt_build import plan_build, record_seeds, seed_tables
+
+pytestmark = [pytest.mark.integration]
+
+REPO = Path(__file__).resolve().parents[2]
+DBT_DIR = REPO / "dbt_project"
+DATABASE = "itreport_dbt_plan_test"
+
+
+@pytest.fixture
+def plan_db(warehouse_conn):
+    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
+    warehouse_conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
+    with psycopg.connect(warehouse_conn.info.dsn, dbname=DATABASE, autocommit=True) as conn:
+        yield conn
+    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the dbt project whose seed files a test may change."""
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(DBT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    return copy
+
+
+def _create_seed_tables(conn: psycopg.Connection, project: Path) -> None:
+    conn.execute("create schema if not exists reference")
+    for table in seed_tables(project):
+        conn.execute(sql.SQL("create table if not exists reference.{} (x int)").format(sql.Identifier(table)))
+
+
+def test_a_first_build_loads_the_seeds_and_skips_unit_tests(plan_db, project):
+    plan = plan_build(plan_db, project, unit_tests=False)
+    assert not plan.seeds_current
+    assert plan.exclude == "test_type:unit"
+
+
+def test_unchanged_seeds_are_skipped_once_recorded(plan_db, project):
+    _create_seed_tables(plan_db, project)
+    record_seeds(plan_db, project, plan_build(plan_db, project, unit_tests=False).checksum)
+    plan = plan_build(plan_db, project, unit_tests=False)
+    assert plan.seeds_current
+    assert plan.exclude == "resource_type:seed test_type:unit"
+
+
+def test_changed_seed_files_are_loaded_again(plan_db, project):
+    _create_seed_tables(plan_db, project)
+    record_seeds(plan_db, project, plan_build(plan_db, project, unit_tests=False).checksum)
+    units = project / "seeds" / "reporting_units.csv"
+    units.write_text(units.read_text(encoding="utf-8").replace("Bộ", "Bô", 1), encoding="utf-8")
+    plan = plan_build(plan_db, project, unit_tests=False)
+    assert not plan.seeds_current
+    assert "resource_type:seed" not in (plan.exclude or "")
+
+
+def test_a_dropped_seed_table_is_loaded_again(plan_db, project):
+    _create_seed_tables(plan_db, project)
+    record_seeds(plan_db, project, plan_build(plan_db, project, unit_tests=False).checksum)
+    plan_db.execute("drop table reference.indicator_catalogue")
+    assert not plan_build(plan_db, project, unit_tests=False).seeds_current
+
+
+def test_ci_runs_the_unit_tests(plan_db, project):
+    assert plan_build(plan_db, project, unit_tests=True).exclude is None
+
+
+def _dbt_ls(tmp_path: Path, *args: str) -> list[str]:
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt), "ls", "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target"), *args]
+    env = os.environ | {"DBT_LOG_PATH": str(tmp_path / "logs")}
+    result = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return result.stdout.split()
+
+
+def test_dbt_reads_the_exclusion_as_meant(tmp_path):
+    everything = _dbt_ls(tmp_path, "--output", "json", "--output-keys", "resource_type")
+    assert '"seed"}' in everything and '"unit_test"}' in everything
+    excluded = _dbt_ls(
+        tmp_path, "--exclude", "resource_type:seed test_type:unit", "--output", "json", "--output-keys", "resource_type"
+    )
+    assert '"seed"}' not in excluded and '"unit_test"}' not in excluded
+    assert '"model"}' in excluded and '"test"}' in excluded
