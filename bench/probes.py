@@ -79,6 +79,7 @@ def dbt_one_model(args: Args) -> dict[str, Any]:
 
     settings = _settings()
     os.environ.update(warehouse.dbt_env(settings))
+    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"  # as in the DAG's tasks (and no .user.yml written)
     start = time.perf_counter()
     from dbt.cli.main import dbtRunner
 

@@ -10,6 +10,7 @@ twice, whichever run meets it again.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -33,7 +34,16 @@ def _antiword_text(payload: bytes) -> str | None:
 
 
 def antiword_report(payload: bytes, catalogue: Catalogue) -> ParsedReport | None:
-    """The report as antiword's text gives it, or None when that text cannot be trusted to place the values."""
+    """The report as antiword's text gives it, or None when that text cannot be trusted to place the values.
+    (A run asks twice per file, deciding what to convert and then reading it: the second answer is remembered.)"""
+    report = _antiword_report(payload, catalogue)
+    if report is None:
+        return None
+    return dataclasses.replace(report, values=dict(report.values), problems=list(report.problems))
+
+
+@lru_cache(maxsize=256)
+def _antiword_report(payload: bytes, catalogue: Catalogue) -> ParsedReport | None:
     text = _antiword_text(payload)
     if text is None or guess_text_encoding(text) is not None:
         return None

@@ -83,7 +83,7 @@ def test_ci_runs_the_unit_tests(plan_db, project):
 def _dbt_ls(tmp_path: Path, *args: str) -> list[str]:
     dbt = Path(sys.executable).with_name("dbt")
     command = [str(dbt), "ls", "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target"), *args]
-    env = os.environ | {"DBT_LOG_PATH": str(tmp_path / "logs")}
+    env = os.environ | {"DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     result = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     return result.stdout.split()
