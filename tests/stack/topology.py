@@ -539,4 +539,10 @@ def chromium(url: str, *options: str, timeout: float = 180) -> subprocess.Comple
             *options,
             url,
         ]
-        return subprocess.run(argv, capture_output=True, timeout=timeout)
+        browser = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            out, err = browser.communicate(timeout=timeout)
+        finally:  # its renderer and GPU processes share its group: none outlives the call
+            _signal_group(browser.pid, signal.SIGKILL)
+            browser.wait(timeout=30)
+        return subprocess.CompletedProcess(argv, browser.returncode, out, err)
