@@ -137,7 +137,8 @@ def test_monthly_close_checks_the_warehouse_between_dbt_build_and_the_alert():
     dag = DagBag(dag_folder=str(DAGS_DIR / "monthly_close.py")).dags["monthly_close"]
     checks = dag.get_task("warehouse_checks")
     assert checks.upstream_task_ids == {"dbt_build"}
-    assert "send_compliance_alert" in checks.downstream_task_ids
+    assert checks.downstream_task_ids == {"audit"}  # then the ledger audit, then the alert
+    assert "send_compliance_alert" in dag.get_task("audit").downstream_task_ids
     assert checks.retries == 0
 
 
