@@ -7,8 +7,12 @@ from pathlib import Path
 
 
 def private_dir(path: Path) -> Path:
-    """``path`` and any missing parents created 0700; an existing ``path`` is narrowed to 0700."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """``path`` and any missing parents created 0700 (``mkdir(parents=True)`` would give parents the umask's mode);
+    an existing ``path`` is narrowed to 0700."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
     path.chmod(0o700)
     return path
 

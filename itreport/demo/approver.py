@@ -11,6 +11,7 @@ deadlocks); the answer is sent only once the task shows ``awaiting_input``.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -35,6 +36,10 @@ class HitlResponder:
     """The Airflow REST API in-process, with a token for ``user`` (an admin of the simple auth manager)."""
 
     def __init__(self, user: str) -> None:
+        # The in-process app needs no login: with "all admins" the simple auth manager creates no users, so it never
+        # generates (and prints) a password; requests still carry the token for ``user``, who is recorded as the
+        # person who answered.
+        os.environ["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] = "true"
         import airflow.models
         from airflow.api_fastapi.app import create_app, get_auth_manager
         from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser

@@ -13,6 +13,17 @@ from collections.abc import Sequence
 from itreport.reports.briefing_data import UNIT_TYPE_LABELS, MonthlyBriefing, TargetProgress
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.3, 3.2, 150
+SHORT_LABELS = {
+    "ministry": "Bộ",
+    "ministerial_agency": "CQ ngang Bộ",
+    "government_agency": "CQ thuộc CP",
+    "province": "Tỉnh",
+    "central_city": "TP trực thuộc TW",
+}
+
+
+def _short(unit_type: str) -> str:
+    return SHORT_LABELS.get(unit_type, UNIT_TYPE_LABELS.get(unit_type, unit_type))
 
 
 def _figure():
@@ -53,7 +64,7 @@ def status_chart(briefing: MonthlyBriefing) -> bytes:
     """On time, late and missing units of the period, stacked, by unit type."""
     pyplot, figure = _figure()
     axes = figure.add_subplot()
-    labels = [UNIT_TYPE_LABELS.get(r.unit_type, r.unit_type) for r in briefing.by_type]
+    labels = [_short(r.unit_type) for r in briefing.by_type]
     bottom = [0] * len(labels)
     for attribute, name, color in (
         ("on_time", "Đúng hạn", "#2e7d32"),
@@ -73,13 +84,17 @@ def target_chart(targets: Sequence[TargetProgress]) -> bytes:
     """Mean reported value (%) per unit type and target indicator, as bars, with each target as a line on its bar."""
     pyplot, figure = _figure()
     axes = figure.add_subplot()
-    labels = [f"{t.indicator_code}\n{UNIT_TYPE_LABELS.get(t.unit_type, t.unit_type)}" for t in targets]
+    order = list(SHORT_LABELS)
+    targets = sorted(
+        targets, key=lambda t: (t.indicator_code, order.index(t.unit_type) if t.unit_type in order else 99)
+    )
+    labels = [f"{t.indicator_code} · {_short(t.unit_type)}" for t in targets]
     positions = list(range(len(targets)))
     axes.bar(positions, [float(t.average or 0) for t in targets], color="#1565c0", label="Bình quân đã báo cáo")
     for index, target in enumerate(targets):
         axes.hlines(float(target.target_value), index - 0.4, index + 0.4, colors="#c62828", linewidth=2)
     axes.plot([], [], color="#c62828", linewidth=2, label="Mục tiêu QĐ 48/2009")
-    axes.set_xticks(positions, labels, fontsize=6)
+    axes.set_xticks(positions, labels, fontsize=6, rotation=30, ha="right")
     axes.set_ylim(0, 105)
     axes.set_ylabel("%")
     axes.set_title("Tiến độ so với mục tiêu Quyết định 48/2009/QĐ-TTg")

@@ -25,42 +25,20 @@ def _mails(outbox: Path) -> list[email.message.EmailMessage]:
 
 @pytest.fixture(scope="module")
 def ops(settings, tmp_path_factory):
-    """A scratch warehouse (for raw.outbox), an SMTP sink and Airflow's smtp_default pointing at it."""
-    from intake_scratch import scratch_settings
+    """A scratch warehouse (for raw.outbox), an SMTP sink, and Airflow's smtp_default pointing at it."""
+    from support.scratch import scratch_settings
 
     from itreport.demo import smtp_sink
     from itreport.orchestration import airflow_env
 
     scratch = scratch_settings(settings, tmp_path_factory.mktemp("ops"), "itreport_ops")
-    names = ("ITREPORT_HOME", "ITREPORT_WAREHOUSE_URL", "AIRFLOW_CONN_SMTP_DEFAULT", "AIRFLOW__CORE__DAGS_FOLDER")
+    names = ("ITREPORT_HOME", "ITREPORT_WAREHOUSE_URL", "AIRFLOW_CONN_SMTP_DEFAULT")
     saved = {name: os.environ.get(name) for name in names}
-    dags = tmp_path_factory.mktemp("ops_dags")
-    (dags / "failing.py").write_text(
-        textwrap.dedent(
-            f"""
-            import pendulum
-            from airflow.sdk import dag, task
-            from itreport.orchestration.notifications import EngineersFailureNotifier
-
-            @dag(dag_id="failing_for_ops_test", schedule=None, start_date=pendulum.datetime(2009, 6, 1), catchup=False,
-                 params={{"period": "2009-07"}}, default_args={{"on_failure_callback": EngineersFailureNotifier()}})
-            def failing():
-                @task(retries=0)
-                def connect_somewhere():
-                    raise ConnectionError("could not reach postgresql://etl:{SECRET}@db.example:5432/itreport")
-                connect_somewhere()
-
-            failing()
-            """
-        )
-    )
     os.environ.update(ITREPORT_HOME=str(scratch.home), ITREPORT_WAREHOUSE_URL=scratch.warehouse_url or "")
     try:
         with smtp_sink.running_sink(scratch.outbox_dir) as url:
-            airflow_env.configure(scratch, url)
-            os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(dags)
-            airflow_env.migrate_metadata_db()
-            yield {"settings": scratch, "dags": dags}
+            os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = airflow_env.smtp_connection(url, scratch.ministry_address)
+            yield {"settings": scratch, "smtp_url": url, "tmp": tmp_path_factory.mktemp("ops_airflow")}
     finally:
         for name, value in saved.items():
             if value is None:
@@ -69,19 +47,58 @@ def ops(settings, tmp_path_factory):
                 os.environ[name] = value
 
 
+FAILING_DAG = f"""
+import pendulum
+from airflow.sdk import dag, task
+from itreport.orchestration.notifications import EngineersFailureNotifier
+
+@dag(dag_id="failing_for_ops_test", schedule=None, start_date=pendulum.datetime(2009, 6, 1), catchup=False,
+     params={{"period": "2009-07"}}, default_args={{"on_failure_callback": EngineersFailureNotifier()}})
+def failing():
+    @task(retries=0)
+    def connect_somewhere():
+        raise ConnectionError("could not reach postgresql://etl:{SECRET}@db.example:5432/itreport")
+    connect_somewhere()
+
+failing()
+"""
+
+RUN_IT = """
+import sys
+from airflow.dag_processing.dagbag import DagBag
+run = DagBag(dag_folder=sys.argv[1]).dags["failing_for_ops_test"].test()
+print("RUN", run.run_id, run.state)
+"""
+
+
 def test_a_failed_task_emails_the_engineers_without_the_password(ops):
-    from itreport.orchestration.local_runner import load_dag
+    """A real dag.test() of a failing task, in a child process with an Airflow home and DAG folder of its own (the
+    DAG folder is fixed per process: changing it here would hide the project's DAGs from later tests)."""
+    import subprocess
+    import sys
 
     settings = ops["settings"]
-    run = load_dag("failing_for_ops_test", ops["dags"]).test()
-    assert str(run.state) == "failed"
+    dags = ops["tmp"] / "dags"
+    dags.mkdir()
+    (dags / "failing.py").write_text(textwrap.dedent(FAILING_DAG))
+    env = os.environ | {
+        "AIRFLOW_HOME": str(ops["tmp"] / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
+    }
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=env)
+    done = subprocess.run([sys.executable, "-c", RUN_IT, str(dags)], capture_output=True, text=True, env=env)
+    run_line = [line for line in done.stdout.splitlines() if line.startswith("RUN ")]
+    assert run_line and run_line[-1].endswith(" failed"), done.stdout[-2000:] + done.stderr[-2000:]
+    run_id = run_line[-1].split()[1]
     mails = [m for m in _mails(settings.outbox_dir) if "Task failed" in str(m["Subject"])]
     assert len(mails) == 1
     mail = mails[0]
     assert str(mail["Subject"]) == "[itreport] Task failed: failing_for_ops_test.connect_somewhere (2009-07)"
     assert str(mail["To"]) == ENGINEERS
     body = mail.get_body(preferencelist=("html",)).get_content()
-    assert "connect_somewhere" in body and run.run_id in body and "2009-07" in body
+    assert "connect_somewhere" in body and run_id in body and "2009-07" in body
     assert "postgresql://etl:***@db.example" in body
     assert SECRET not in mail.as_string()
 

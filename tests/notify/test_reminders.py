@@ -27,7 +27,7 @@ def loaded(settings, tmp_path_factory):
     """Two generated months read by the real intake into a scratch database; an SMTP sink and its hook."""
     import os
 
-    from intake_scratch import scratch_settings
+    from support.scratch import scratch_settings
 
     from itreport.demo import smtp_sink
     from itreport.demo.sample_mail import generate_mailbox

@@ -32,7 +32,7 @@ def _mails(outbox: Path) -> list[email.message.EmailMessage]:
 def calendar(settings, tmp_path_factory):
     """A scratch warehouse; June and July closed by monthly_close (government_report unpaused in between), then
     government_report approved for July, rejected for June, and July run again unchanged."""
-    from intake_scratch import scratch_settings
+    from support.scratch import scratch_settings
 
     from itreport.config import warehouse
     from itreport.demo import smtp_sink

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.xdist_group("reports_ledger")
 @pytest.fixture(scope="module")
 def conn_and_root(settings, tmp_path_factory):
     import psycopg
-    from intake_scratch import scratch_settings
+    from support.scratch import scratch_settings
 
     from ingestion.load import ensure_raw_schema
 
@@ -35,7 +35,8 @@ def test_same_bytes_same_version_other_bytes_next_version(conn_and_root):
     assert first.archive_path.read_bytes() == b"one" and corrected.archive_path.read_bytes() == b"two"
     assert corrected.archive_path.name == "v2-danh-gia-2010.docx" and corrected.file_name == "danh-gia-2010.docx"
     assert corrected.archive_path.stat().st_mode & 0o777 == 0o600
-    assert corrected.archive_path.parent.stat().st_mode & 0o777 == 0o700
+    for folder in (corrected.archive_path.parent, root / "annual_evaluation", root):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
     assert [v.version for v in ledger.history(conn, "annual_evaluation", "2010")] == [1, 2]
     assert ledger.find(conn, "annual_evaluation", "2010").version == 2
 
