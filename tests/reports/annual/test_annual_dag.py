@@ -9,7 +9,7 @@ import email.policy
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("annual")]
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,8 @@ import pytest
 from ingestion.load import ensure_raw_schema
 from itreport.demo import smtp_sink
 
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("annual")]
+
 
 class SinkSender:
     """Sends through a real SMTP server on loopback (the demo's sink writing .eml files)."""
