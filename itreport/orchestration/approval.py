@@ -64,8 +64,12 @@ def answer(client, task_instance: dict, chosen: str, comment: str) -> Answer:
 
 @dataclass
 class Approver:
-    """A thread that answers the first approval ``dag_id`` parks, as a person would: looks at the list of
-    pending approvals until one is there, then answers it. ``answers`` holds what it answered."""
+    """Answers the first approval ``dag_id`` parks, as a person would: looks at the list of pending approvals
+    until one is there, then answers it. ``answers`` holds what it answered.
+
+    The API app is created (and Airflow's models imported) in the caller's thread on ``__enter__``, before the
+    DAG runs: importing them in the looking thread while ``dag.test()`` configures the ORM deadlocks on the
+    import lock. The looking thread only sends requests."""
 
     dag_id: str
     chosen: str = APPROVE
@@ -77,24 +81,30 @@ class Approver:
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"approver-{self.dag_id}", daemon=True)
+        self._client_context = _api_client()
+        self._client: object | None = None
 
     def __enter__(self) -> Approver:
+        import airflow.models
+
+        airflow.models.import_all_models()
+        self._client = self._client_context.__enter__()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._client_context.__exit__(None, None, None)
 
     def _run(self) -> None:
         try:
-            with _api_client() as client:
-                give_up = time.monotonic() + self.deadline_seconds
-                while not self._stop.is_set() and time.monotonic() < give_up:
-                    waiting = pending(client, self.dag_id)
-                    if waiting:
-                        self.answers.append(answer(client, waiting[0], self.chosen, self.comment))
-                        return
-                    self._stop.wait(1.0)  # a person's look at the list, not a synchronisation
+            give_up = time.monotonic() + self.deadline_seconds
+            while not self._stop.is_set() and time.monotonic() < give_up:
+                waiting = pending(self._client, self.dag_id)
+                if waiting:
+                    self.answers.append(answer(self._client, waiting[0], self.chosen, self.comment))
+                    return
+                self._stop.wait(1.0)  # a person's look at the list, not a synchronisation
         except BaseException as error:  # reported to the caller through .error
             self.error = error

@@ -26,6 +26,7 @@ from docx.table import Table, _Cell
 
 from itreport.reports.annual_charts import write_charts
 from itreport.reports.annual_data import RANKING_GROUP_TITLES, RANKING_GROUPS, AnnualEvaluation, UnitResult
+from itreport.reports.files import private_dir
 
 FONT = "Times New Roman"
 BODY_SIZE = Pt(13)
@@ -140,7 +141,7 @@ def write_annual_document(
         _reorganisation_table(document, evaluation)
     _closing(document)
     data = _stable_zip(_save(document), issued_on)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     path.write_bytes(data)
     path.chmod(0o600)
     return path

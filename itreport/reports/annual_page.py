@@ -24,6 +24,7 @@ from itreport.reports.annual_document import (
     title,
     weight_text,
 )
+from itreport.reports.files import private_dir
 
 ASSETS = Path(__file__).with_name("annual_page_assets")
 CSP = "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'"
@@ -171,9 +172,7 @@ def render_page(evaluation: AnnualEvaluation, charts: dict[str, tuple[str, str]]
 def write_annual_page(evaluation: AnnualEvaluation, folder: Path, *, published_on: date) -> Path:
     """``folder``/index.html with ``folder``/assets/ (0700 folders, 0600 files); returns the HTML file."""
     assets = folder / "assets"
-    assets.mkdir(parents=True, exist_ok=True, mode=0o700)
-    folder.chmod(0o700)
-    assets.chmod(0o700)
+    private_dir(assets)
     charts = {chart.name: (svg.name, chart.description) for chart, svg in write_charts(evaluation, assets, "svg")}
     for asset in ("style.css", "sort.js"):
         target = assets / asset

@@ -31,6 +31,7 @@ from itreport.notify.outbox import OutgoingEmail, send_once
 from itreport.notify.sender import EmailSender
 from itreport.reports.annual_build import AnnualOutputs
 from itreport.reports.annual_document import title
+from itreport.reports.files import private_dir
 
 REPORT_KIND = "annual_evaluation"
 
@@ -86,7 +87,7 @@ class FileLedger:
         if self._held:  # already ours (record() inside exclusive())
             yield
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.path.parent)
         fd = os.open(self.path.with_suffix(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -225,8 +226,7 @@ def _nothing() -> Iterator[None]:
 
 def _copy_tree(outputs: AnnualOutputs, target: Path) -> None:
     """The document and the page folder into ``target`` (replacing an older page), 0700 folders, 0600 files."""
-    target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    target.chmod(0o700)
+    private_dir(target)
     shutil.copyfile(outputs.document, target / outputs.document.name)
     (target / outputs.document.name).chmod(0o600)
     staging = target / f".{outputs.page_dir.name}.new"

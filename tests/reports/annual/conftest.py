@@ -20,11 +20,8 @@ DATABASE = "itreport_annual_test"
 ISSUED_ON = date(2012, 1, 20)
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:
-        if Path(str(item.fspath)).parent == Path(__file__).parent:
-            item.add_marker(pytest.mark.xdist_group("annual"))
-            item.add_marker(pytest.mark.integration)
+# Every test module here says ``pytestmark = [..., pytest.mark.xdist_group("annual")]``: one worker builds the
+# scratch warehouse once and runs them all.
 
 
 @pytest.fixture(scope="session")

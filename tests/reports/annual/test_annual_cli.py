@@ -3,10 +3,13 @@ environment names; a year without a ranking fails with a clear message."""
 
 from __future__ import annotations
 
+import pytest
 from docx_reading import read_tables
 from typer.testing import CliRunner
 
 from itreport.cli.app import app
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("annual")]
 
 
 def _env(annual_warehouse, home) -> dict[str, str]:

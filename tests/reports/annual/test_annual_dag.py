@@ -9,7 +9,7 @@ import email.policy
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("annual")]
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +77,22 @@ def test_rejected_run_publishes_nothing(dag_runs):
     assert (
         dag_runs["work"] / "home" / "reports" / "annual" / "2010" / "ket-qua-danh-gia-ung-dung-cntt-2010.docx"
     ).is_file()
+
+
+def test_runs_in_january_vietnam_time_for_the_year_before():
+    from airflow.timetables.trigger import CronTriggerTimetable
+
+    from itreport.orchestration.local_runner import load_dag
+
+    dag = load_dag("annual_evaluation")
+    assert isinstance(dag.timetable, CronTriggerTimetable)
+    assert dag.timetable.summary.startswith("0 8 15 1 *")
+    assert str(dag.timetable._timezone.name) == "Asia/Ho_Chi_Minh"
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "resolve_year",
+        "wait_for_december_close",
+        "build_annual_evaluation",
+        "approve_publication",
+        "publish_annual_evaluation",
+    ]
+    assert dag.get_task("approve_publication").__class__.__name__ == "ApprovalOperator"

@@ -12,6 +12,8 @@ from docx_reading import body_text, index, read_tables
 
 from itreport.reports.annual_data import RANKING_GROUPS
 
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("annual")]
+
 YEARS = (2010, 2011, 2025)
 
 

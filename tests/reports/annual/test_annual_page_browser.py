@@ -13,6 +13,8 @@ from urllib.parse import urlparse
 import pytest
 from chromium import Chromium
 
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("annual")]
+
 YEAR = 2011
 TABLE = {
     "ministries_agencies": "#xep-hang-ministries-agencies-bang-du-lieu",

@@ -16,6 +16,8 @@ import pytest
 from ingestion.load import ensure_raw_schema
 from itreport.demo import smtp_sink
 
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("annual")]
+
 
 class SinkSender:
     """Sends through a real SMTP server on loopback (the demo's sink writing .eml files)."""
@@ -90,6 +92,9 @@ def test_approved_publication_is_archived_published_and_mailed_once(publishing, 
     # the publication folder has both, owner-only
     assert first.published_document.read_bytes() == outputs.document.read_bytes()
     assert first.published_page.read_bytes() == outputs.page.read_bytes()
+    archive = first.archive_dir
+    for folder in (settings.publication_folder, archive, archive.parent, archive.parent.parent, settings.home):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder  # parents created owner-only too
     for path in [settings.publication_folder / "2011", *(settings.publication_folder / "2011").rglob("*")]:
         assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
     # one email to the leadership list with the document attached, claimed in raw.outbox

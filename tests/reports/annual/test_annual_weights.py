@@ -14,6 +14,8 @@ import psycopg
 import pytest
 from docx_reading import body_text, read_tables
 
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("annual")]
+
 DATABASE = "itreport_annual_weights"
 YEAR = 2011
 
