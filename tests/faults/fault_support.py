@@ -79,11 +79,9 @@ def message(
 
 def form_docx(tmp: Path, unit_code: str = "P02", period: date = JULY, values: dict[str, str] | None = None) -> bytes:
     """The real report form of ``unit_code``, filled with ``values`` (blank: every required value missing)."""
-    from ingestion.documents.form import write_form
+    from ingestion.documents.form import build_form
 
-    target = tmp / f"form-{unit_code}-{period:%Y-%m}.docx"
-    write_form(target, default_registry().get(unit_code), period, values or {})
-    return target.read_bytes()
+    return build_form(default_registry().get(unit_code), period, values or {})
 
 
 def deliver(maildir: Path, name: str, raw: bytes, folder: str = "new") -> Path:
