@@ -56,6 +56,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.xdist_group("stack")]
 
 PERIODS = [date(2009, 6, 1), date(2009, 7, 1), date(2009, 8, 1)]
 UNITS = 20  # units per generated month (the others are missing): enough for every story, quick to decide
+ENGINEERS = "kysu.dulieu@mic.gov.example"
 RUN_TIMEOUT = 420  # one monthly_close on a loaded 2-core machine takes about a minute; allow much more
 SNAPSHOT_SQL = {  # a period's rows ("where period_month = %s" is appended)
     "compliance": "select unit_code, status, submission_kind, received_at, days_late"
@@ -183,6 +184,10 @@ def stack() -> Iterator[Stack]:
                 "ITREPORT_IMAP_PASSWORD": dovecot.password,
                 "ITREPORT_SMTP_URL": smtp_url,
                 "ITREPORT_NOTIFY_MAX_AGE_DAYS": "none",  # the sample mail is from 2009
+                # monthly_close's DeadlineAlert fires 3.6 s after a run is queued: every close here runs longer
+                "ITREPORT_DEADLINE_ALERT": "true",
+                "ITREPORT_DEADLINE_ALERT_HOURS": "0.001",
+                "ITREPORT_ENGINEERS_TO": ENGINEERS,
                 "AIRFLOW_CONN_SMTP_DEFAULT": smtp_connection(smtp_url, "baocao.cntt@mic.gov.example"),
             }
             env, password = airflow_env(root / "airflow", postgres, redis_port, api_port, product)
@@ -251,6 +256,20 @@ def test_monthly_close_through_the_rest_api(stack):
     for code, name in missing:
         assert code in body and name in body
     assert alerts[0]["From"] and "lanhdao.cntt@mic.gov.example" in str(alerts[0]["To"])
+
+
+def test_deadline_alert_emails_the_engineers_about_a_late_close(stack):
+    """DeadlineAlert only runs on a real scheduler and triggerer: the close above outlived its (tiny) deadline, so the
+    triggerer ran the callback and the engineers got one email naming the DAG, the run and the period."""
+
+    def deadline_emails() -> list[email.message.EmailMessage]:
+        return [m for m in stack.sent() if ENGINEERS in str(m["To"]) and "not finished" in str(m["Subject"])]
+
+    found = wait_for(deadline_emails, "the DeadlineAlert's email to the engineers", RUN_TIMEOUT)
+    assert all("monthly_close" in str(m["Subject"]) for m in found)
+    bodies = [m.get_body(preferencelist=("html",)).get_content() for m in found]
+    assert any("stack-close-" in body for body in bodies)  # the run id of the close above
+    assert len(set(bodies)) == len(bodies)  # one email per late run, never twice
 
 
 def test_worker_killed_mid_intake_loses_and_doubles_nothing(stack):
