@@ -24,9 +24,9 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import Table, _Cell
 
+from ingestion.domain.private_files import private_dir
 from itreport.reports.annual_charts import write_charts
 from itreport.reports.annual_data import RANKING_GROUP_TITLES, RANKING_GROUPS, AnnualEvaluation, UnitResult
-from itreport.reports.files import private_dir
 
 FONT = "Times New Roman"
 BODY_SIZE = Pt(13)
@@ -141,7 +141,7 @@ def write_annual_document(
         _reorganisation_table(document, evaluation)
     _closing(document)
     data = _stable_zip(_save(document), issued_on)
-    private_dir(path.parent)
+    private_dir(path.parent, narrow_existing=False)
     path.write_bytes(data)
     path.chmod(0o600)
     return path
