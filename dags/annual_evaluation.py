@@ -21,6 +21,7 @@ from itreport.orchestration.annual_tasks import (
     resolve_year,
     wait_for_december_close,
 )
+from itreport.orchestration.notifications import default_args
 
 SETTINGS = Settings.from_env()
 
@@ -31,7 +32,7 @@ SETTINGS = Settings.from_env()
     start_date=pendulum.datetime(2010, 1, 1, tz=SETTINGS.timezone),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": pendulum.duration(minutes=5)},
+    default_args=default_args(notify_engineers=False),
     params={
         "year": Param(
             None,
