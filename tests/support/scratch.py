@@ -23,6 +23,17 @@ def scratch_settings(settings, home: Path, database: str, **overrides):
     )
 
 
+def restore_environ(saved: dict[str, str | None]) -> None:
+    """Put back environment variables saved as ``{name: os.environ.get(name)}`` (None: it was unset)."""
+    import os
+
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 class RecordingSender:
     def __init__(self) -> None:
         self.sent: list[dict] = []
