@@ -21,7 +21,7 @@ from itreport.orchestration.annual_tasks import (
     resolve_year,
     wait_for_december_close,
 )
-from itreport.orchestration.notifications import EngineersFailureNotifier
+from itreport.orchestration.notifications import default_args
 
 SETTINGS = Settings.from_env()
 
@@ -32,11 +32,7 @@ SETTINGS = Settings.from_env()
     start_date=pendulum.datetime(2010, 1, 1, tz=SETTINGS.timezone),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "retries": 2,
-        "retry_delay": pendulum.duration(minutes=5),
-        "on_failure_callback": EngineersFailureNotifier(),
-    },
+    default_args=default_args(),
     params={
         "year": Param(
             None,

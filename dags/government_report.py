@@ -15,7 +15,7 @@ from airflow.sdk import Param, dag
 
 from itreport.config.settings import Settings
 from itreport.orchestration.assets import MONTHLY_MARTS
-from itreport.orchestration.notifications import EngineersFailureNotifier
+from itreport.orchestration.notifications import default_args
 from itreport.orchestration.report_tasks import (
     approval_gate,
     build_government_report,
@@ -35,11 +35,7 @@ SETTINGS = Settings.from_env()
     start_date=pendulum.datetime(2009, 6, 1, tz=SETTINGS.timezone),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "retries": 1,
-        "retry_delay": pendulum.duration(minutes=5),
-        "on_failure_callback": EngineersFailureNotifier(),
-    },
+    default_args=default_args(retries=1),
     params={
         "period": Param("", type="string", pattern=r"^(\d{4}-\d{2})?$", description="YYYY-MM; blank: the asset's"),
     },

@@ -12,7 +12,7 @@ from airflow.sdk import dag
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from itreport.config.settings import Settings
-from itreport.orchestration.notifications import EngineersFailureNotifier
+from itreport.orchestration.notifications import default_args
 from itreport.orchestration.report_tasks import announce_submissions
 from itreport.orchestration.tasks import intake, prepare_warehouse, send_pending_alerts, send_replies
 
@@ -25,11 +25,7 @@ SETTINGS = Settings.from_env()
     start_date=pendulum.datetime(2009, 6, 1, tz=SETTINGS.timezone),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "retries": 2,
-        "retry_delay": pendulum.duration(minutes=5),
-        "on_failure_callback": EngineersFailureNotifier(),
-    },
+    default_args=default_args(),
     tags=["itreport", "intake"],
     doc_md=__doc__,
 )

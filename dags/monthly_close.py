@@ -14,7 +14,7 @@ from airflow.sdk import Param, dag
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from itreport.config.settings import Settings
-from itreport.orchestration.notifications import EngineersFailureNotifier, monthly_close_deadline
+from itreport.orchestration.notifications import default_args, monthly_close_deadline
 from itreport.orchestration.report_tasks import announce_marts
 from itreport.orchestration.tasks import (
     audit,
@@ -38,11 +38,7 @@ SETTINGS = Settings.from_env()
     catchup=True,
     max_active_runs=1,
     render_template_as_native_obj=True,
-    default_args={
-        "retries": 2,
-        "retry_delay": pendulum.duration(minutes=5),
-        "on_failure_callback": EngineersFailureNotifier(),
-    },
+    default_args=default_args(),
     deadline=monthly_close_deadline(SETTINGS),  # None under dag.test() (ITREPORT_DEADLINE_ALERT=false)
     params={
         "period": Param(

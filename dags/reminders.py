@@ -12,7 +12,7 @@ from airflow.sdk import Param, dag
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from itreport.config.settings import Settings
-from itreport.orchestration.notifications import EngineersFailureNotifier
+from itreport.orchestration.notifications import default_args
 from itreport.orchestration.report_tasks import send_reminders
 from itreport.orchestration.tasks import intake, prepare_warehouse
 
@@ -26,11 +26,7 @@ DAYS = ",".join(str(SETTINGS.deadline_day - days) for days in sorted(SETTINGS.re
     start_date=pendulum.datetime(2009, 6, 1, tz=SETTINGS.timezone),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "retries": 2,
-        "retry_delay": pendulum.duration(minutes=5),
-        "on_failure_callback": EngineersFailureNotifier(),
-    },
+    default_args=default_args(),
     params={
         "period": Param("", type="string", pattern=r"^(\d{4}-\d{2})?$", description="YYYY-MM; blank: the run's month"),
         "days_before": Param(0, type="integer", minimum=0, description="the step; 0: from the run's day"),

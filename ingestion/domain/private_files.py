@@ -11,8 +11,10 @@ FILE_MODE = 0o600
 DIR_MODE = 0o700
 
 
-def private_dir(path: Path) -> Path:
-    """``path`` and any missing parents created 0700; ``path`` itself made 0700 if it existed."""
+def private_dir(path: Path, *, narrow_existing: bool = True) -> Path:
+    """``path`` and any missing parents created 0700 (``mkdir(parents=True)`` would give parents the umask's
+    mode); ``path`` itself made 0700 if it existed, unless ``narrow_existing`` is false (then existing folders
+    are left as they are)."""
     missing = []
     current = path
     while not current.exists():
@@ -20,8 +22,9 @@ def private_dir(path: Path) -> Path:
         current = current.parent
     for folder in reversed(missing):
         folder.mkdir(mode=DIR_MODE, exist_ok=True)
-        os.chmod(folder, DIR_MODE)
-    os.chmod(path, DIR_MODE)
+        os.chmod(folder, DIR_MODE)  # mkdir's mode is masked by the umask
+    if narrow_existing:
+        os.chmod(path, DIR_MODE)
     return path
 
 

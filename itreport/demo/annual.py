@@ -1,15 +1,25 @@
-"""The demo's year: which periods ``itreport demo --year YYYY`` closes, and the evaluation it shows after."""
+"""The demo's year: which periods ``itreport demo --year YYYY`` closes, the real run of ``annual_evaluation`` in
+this process (``dag.test()``, its approval answered through Airflow's REST API by
+:class:`itreport.demo.approver.HitlResponder`; also used by the tests), and the evaluation it shows after."""
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from ingestion.domain.periods import FIRST_PERIOD
 from itreport.config.settings import Settings
+
+if TYPE_CHECKING:
+    from itreport.demo.approver import Answered
+    from itreport.orchestration.local_runner import RunResult
+
+# who answers the annual approval in process: the name the simple auth manager gives everyone when all are admins
+ANNUAL_APPROVER = "Anonymous"
 
 
 def year_periods(year: int) -> tuple[date, int]:
@@ -20,10 +30,27 @@ def year_periods(year: int) -> tuple[date, int]:
     return date(year, 12, 1), 12 - first.month + 1
 
 
+def run_annual_evaluation(
+    settings: Settings, year: int, *, chosen: str = "Approve", comment: str = ""
+) -> tuple[RunResult, list[Answered]]:
+    """``annual_evaluation`` for ``year`` through ``dag.test()``, its approval answered ``chosen``."""
+    from itreport.demo.approver import HitlResponder
+    from itreport.orchestration.local_runner import RunResult, load_dag
+
+    dag = load_dag("annual_evaluation", settings.dags_dir)
+    responder = HitlResponder(ANNUAL_APPROVER)  # the API app built here, before dag.test() (import lock)
+    with responder.answering("annual_evaluation", chosen, comment) as answer:
+        run = dag.test(run_conf={"year": year})
+    if answer.error is not None:
+        raise RuntimeError(answer.error)
+    task_states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()} if run else {}
+    result = RunResult("annual_evaluation", run.run_id if run else "", str(run.state) if run else "none", task_states)
+    return result, answer.answered
+
+
 def run_annual(console: Console, settings: Settings, year: int, log: Path | None) -> None:
     """The annual_evaluation DAG through Airflow; the demo plays the person who approves publication."""
     from itreport.demo.run import DemoFailed
-    from itreport.orchestration.annual_runner import run_annual_evaluation
 
     with console.status(f"Running annual_evaluation {year} through Airflow (the demo approves it)…"):
         result, answers = run_annual_evaluation(settings, year, comment="Phê duyệt trong bản demo (itreport demo)")

@@ -6,7 +6,8 @@ TestClient, no port), authenticated with a token for ``user``, while ``dag.test(
 for the answer. Production never uses this: there a staff member answers in the Airflow UI.
 
 The app is built in the calling thread before the DAG runs (importing Airflow's models from two threads at once
-deadlocks); the answer is sent only once the task shows ``awaiting_input``.
+deadlocks); the answer is sent only once the task shows ``awaiting_input``. :func:`run_annual_evaluation` (in
+:mod:`itreport.demo.annual`) and ``make run``'s ``government_report`` runs both answer through :class:`HitlResponder`.
 """
 
 from __future__ import annotations
@@ -21,14 +22,27 @@ from typing import Any
 
 POLL_SECONDS = 0.5
 GIVE_UP_SECONDS = 900.0
+APPROVE, REJECT = "Approve", "Reject"  # ApprovalOperator's options
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One approval answered: which task instance, with what."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    chosen: str
+    comment: str
+    response: dict[str, Any]  # the API's response
 
 
 @dataclass
 class Answer:
     dag_id: str
-    option: str  # "Approve" or "Reject"
+    option: str  # APPROVE or REJECT
     comment: str = ""
-    answered: list[dict[str, Any]] = field(default_factory=list)  # the API's responses
+    answered: list[Answered] = field(default_factory=list)
     error: str | None = None
 
 
@@ -57,7 +71,7 @@ class HitlResponder:
         response.raise_for_status()
         return list(response.json().get("hitl_details", []))
 
-    def respond(self, detail: dict[str, Any], option: str, comment: str) -> dict[str, Any]:
+    def respond(self, detail: dict[str, Any], option: str, comment: str) -> Answered:
         ti = detail["task_instance"]
         url = (
             f"/api/v2/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/"
@@ -68,7 +82,7 @@ class HitlResponder:
             url, json={"chosen_options": [option], "params_input": params_input}, headers=self.headers
         )
         response.raise_for_status()
-        return dict(response.json())
+        return Answered(ti["dag_id"], ti["dag_run_id"], ti["task_id"], option, comment, dict(response.json()))
 
     def _answer(self, answer: Answer, stop: threading.Event) -> None:
         deadline = time.monotonic() + GIVE_UP_SECONDS

@@ -71,14 +71,13 @@ def compose_task_failure(settings: Settings, failure: TaskFailure) -> OutgoingEm
         f"<p>Tác vụ <b>{html.escape(failure.task_id)}</b> của DAG <b>{html.escape(failure.dag_id)}</b> bị lỗi "
         f"(task failed).</p>{table}<p>Lỗi (error):</p><pre>{html.escape(error)}</pre>"
     )
-    return OutgoingEmail(
+    return _to_engineers(
+        settings,
         TASK_FAILURE,
         f"{failure.dag_id}/{failure.run_id}/{failure.task_id}/{failure.try_number}",
-        tuple(sorted(settings.engineers_to)),
-        f"[itreport] Task failed: {failure.dag_id}.{failure.task_id}"
-        + (f" ({failure.period})" if failure.period else ""),
-        f"<html><body>{body}</body></html>",
-        headers={"Auto-Submitted": "auto-generated"},
+        f"[itreport] Task failed: {failure.dag_id}.{failure.task_id}",
+        failure.period,
+        body,
     )
 
 
@@ -97,12 +96,25 @@ def compose_deadline_missed(settings: Settings, missed: MissedDeadline) -> Outgo
         f"{settings.deadline_alert_hours:g} giờ sau khi vào hàng đợi (not finished {settings.deadline_alert_hours:g} "
         f"hours after it was queued).</p>{table}"
     )
-    return OutgoingEmail(
+    return _to_engineers(
+        settings,
         DEADLINE_MISSED,
         f"{missed.dag_id}/{missed.run_id}",
+        f"[itreport] {missed.dag_id} not finished {settings.deadline_alert_hours:g} h after queued",
+        missed.period,
+        body,
+    )
+
+
+def _to_engineers(
+    settings: Settings, kind: str, key: str, subject: str, period: str | None, body: str
+) -> OutgoingEmail:
+    """An automatic email to ITREPORT_ENGINEERS_TO; the period, when known, ends the subject."""
+    return OutgoingEmail(
+        kind,
+        key,
         tuple(sorted(settings.engineers_to)),
-        f"[itreport] {missed.dag_id} not finished {settings.deadline_alert_hours:g} h after queued"
-        + (f" ({missed.period})" if missed.period else ""),
+        subject + (f" ({period})" if period else ""),
         f"<html><body>{body}</body></html>",
         headers={"Auto-Submitted": "auto-generated"},
     )

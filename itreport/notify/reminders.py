@@ -19,10 +19,10 @@ import psycopg
 
 from ingestion.documents.form import build_form
 from ingestion.domain.periods import FIRST_PERIOD, DeadlineRule, format_period, previous_period
+from ingestion.domain.private_files import write_private
 from ingestion.domain.registry import Registry, ReportingUnit, default_registry
 from ingestion.load import ensure_raw_schema
 from itreport.config import warehouse
-from itreport.config.files import write_private
 from itreport.config.settings import Settings
 from itreport.notify.outbox import Outcome, OutgoingEmail, send_once
 from itreport.notify.sender import EmailSender

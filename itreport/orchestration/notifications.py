@@ -11,6 +11,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import pendulum
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from itreport.config.settings import Settings
@@ -30,6 +31,15 @@ class EngineersFailureNotifier(BaseNotifier):
         email = compose_task_failure(settings, failure_from_context(context))
         with SmtpHook(smtp_conn_id="smtp_default") as hook:
             send_ops_email(settings, email, hook)
+
+
+def default_args(*, retries: int = 2, notify_engineers: bool = True) -> dict[str, Any]:
+    """Every DAG's ``default_args``: ``retries`` tries 5 minutes apart, each failed try mailed to the engineers
+    (:class:`EngineersFailureNotifier`) unless ``notify_engineers`` is false."""
+    args: dict[str, Any] = {"retries": retries, "retry_delay": pendulum.duration(minutes=5)}
+    if notify_engineers:
+        args["on_failure_callback"] = EngineersFailureNotifier()
+    return args
 
 
 def failure_from_context(context: Any):  # -> itreport.notify.ops.TaskFailure

@@ -137,42 +137,38 @@ def publish_report(draft: dict[str, Any]) -> dict[str, object]:
     """Approved: record the decision, email the document to the leadership list, mark it sent."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    from itreport.reports.approval import settle
-
     decision = _decision()
     if decision is None or not decision.approved:
         raise RuntimeError("publish_report runs only after an approval")
     with SmtpHook(smtp_conn_id="smtp_default") as hook:
-        return settle(
-            Settings.from_env(),
-            draft["report_kind"],
-            draft["report_key"],
-            draft["version"],
-            decision,
-            hook,
-            title=draft["title"],
-            lines=draft.get("summary", []),
-        )
+        return _settle(draft, decision, hook, lines=draft.get("summary", []))
 
 
 @task(trigger_rule="all_done")
 def record_rejection(draft: dict[str, Any]) -> dict[str, object]:
     """Rejected (the gate skipped publish_report): record the decision and its comment; nothing is sent."""
-    from itreport.reports.approval import settle
 
     decision = _decision()
     if decision is None:
         return {"decision": None}
     if decision.approved:
         return {"decision": "approved"}
+    return _settle(draft, decision, _NoSender())
+
+
+def _settle(draft: dict[str, Any], decision, sender, *, lines=()) -> dict[str, object]:
+    """:func:`itreport.reports.approval.settle` for the drafted version."""
+    from itreport.reports.approval import settle
+
     return settle(
         Settings.from_env(),
         draft["report_kind"],
         draft["report_key"],
         draft["version"],
         decision,
-        _NoSender(),
+        sender,
         title=draft["title"],
+        lines=lines,
     )
 
 

@@ -11,12 +11,12 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ingestion.domain.private_files import private_dir
 from itreport.config import warehouse
 from itreport.config.settings import Settings
 from itreport.reports.annual_data import AnnualEvaluation, read_evaluation
 from itreport.reports.annual_document import write_annual_document
 from itreport.reports.annual_page import write_annual_page
-from itreport.reports.files import private_dir
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def today(settings: Settings) -> date:
 
 def write_outputs(settings: Settings, evaluation: AnnualEvaluation, out_dir: Path, *, issued_on: date) -> AnnualOutputs:
     """Both outputs of ``evaluation`` under ``out_dir`` (folders 0700, files 0600); an older page is replaced."""
-    private_dir(out_dir)
+    private_dir(out_dir, narrow_existing=False)
     document = write_annual_document(
         evaluation,
         out_dir / document_name(evaluation.year),

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingestion.domain.private_files import private_dir
 from itreport.reports.annual_data import RANKING_GROUP_TITLES, RANKING_GROUPS, AnnualEvaluation
-from itreport.reports.files import private_dir
 
 # One colour per evaluation group (colour-blind safe, Okabe-Ito), in the groups' order.
 GROUP_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9")
@@ -102,7 +102,7 @@ def group_means_chart(evaluation: AnnualEvaluation, path: Path) -> Chart:
 
 def write_charts(evaluation: AnnualEvaluation, folder: Path, fmt: str) -> list[tuple[Chart, Path]]:
     """Every chart of the evaluation as ``fmt`` (png or svg) files in ``folder``."""
-    private_dir(folder)
+    private_dir(folder, narrow_existing=False)
     charts = [
         (chart, folder / f"{chart.name}.{fmt}")
         for chart in [

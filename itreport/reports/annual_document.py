@@ -8,10 +8,7 @@ last year, charts, and the units not ranked with the reason. The same inputs giv
 
 from __future__ import annotations
 
-import io
-import unicodedata
-import zipfile
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,16 +21,25 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import Table, _Cell
 
+from ingestion.domain.private_files import private_dir
 from itreport.reports.annual_charts import write_charts
 from itreport.reports.annual_data import RANKING_GROUP_TITLES, RANKING_GROUPS, AnnualEvaluation, UnitResult
-from itreport.reports.files import private_dir
+from itreport.reports.docx_admin import (
+    MOTTO,
+    MOTTO_SUBTITLE,
+    a4_page,
+    nfc,
+    set_core_properties,
+    set_fonts,
+    to_bytes,
+)
+from itreport.reports.docx_admin import (
+    paragraph as admin_paragraph,
+)
 
-FONT = "Times New Roman"
 BODY_SIZE = Pt(13)
 TABLE_SIZE = Pt(10)
 USABLE_WIDTH_MM = 165  # A4 210 mm less margins 30 + 15
-MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-MOTTO_SUBTITLE = "Độc lập - Tự do - Hạnh phúc"
 RANK_HEADER = "Xếp hạng"
 CHANGE_HEADER = "Thay đổi so với năm trước"
 MINISTRY_MERGER = date(2025, 3, 1)
@@ -140,8 +146,8 @@ def write_annual_document(
         _caption(document, "Bảng 5. Đơn vị kế thừa và các đơn vị được gộp số liệu")
         _reorganisation_table(document, evaluation)
     _closing(document)
-    data = _stable_zip(_save(document), issued_on)
-    private_dir(path.parent)
+    data = to_bytes(document, issued_on)
+    private_dir(path.parent, narrow_existing=False)
     path.write_bytes(data)
     path.chmod(0o600)
     return path
@@ -151,74 +157,42 @@ def write_annual_document(
 
 
 def _setup(document: DocumentObject, evaluation: AnnualEvaluation, issued_on: date) -> None:
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
-    section.left_margin, section.right_margin = Mm(30), Mm(15)
+    a4_page(document, right_margin=Mm(15))
     normal = document.styles["Normal"]
     normal.font.size = BODY_SIZE
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.space_after = Pt(6)
-    _fonts(normal.element.get_or_add_rPr())
+    set_fonts(normal.element.get_or_add_rPr())
     defaults = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
     if defaults is not None:
-        _fonts(defaults)
+        set_fonts(defaults)
     for name in ("Heading 1", "Heading 2", "Caption"):
         style = document.styles[name]
-        _fonts(style.element.get_or_add_rPr())
+        set_fonts(style.element.get_or_add_rPr())
         style.font.size, style.font.bold, style.font.color.rgb = BODY_SIZE, True, None
         style.font.italic = name == "Caption"
         style.paragraph_format.space_before, style.paragraph_format.space_after = Pt(9), Pt(6)
         style.paragraph_format.keep_with_next = True
-    properties = document.core_properties
-    properties.title = _nfc(title(evaluation.year))
-    properties.author = properties.last_modified_by = _nfc(ministry_on(issued_on))
-    properties.language = "vi-VN"
-    properties.created = properties.modified = datetime(issued_on.year, issued_on.month, issued_on.day)
-    properties.revision = 1
-
-
-def _fonts(rpr) -> None:
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for attribute in list(fonts.attrib):
-        if attribute.endswith("Theme"):
-            del fonts.attrib[attribute]
-    for script in ("ascii", "hAnsi", "eastAsia", "cs"):
-        fonts.set(qn(f"w:{script}"), FONT)
-
-
-def _nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    set_core_properties(document, title(evaluation.year), ministry_on(issued_on), issued_on)
 
 
 def _paragraph(container, text: str = "", *, bold=False, italic=False, size=None, align=None, underline=False):
-    paragraph = container.add_paragraph()
-    if text:
-        run = paragraph.add_run(_nfc(text))
-        run.bold, run.italic = bold or None, italic or None
-        run.underline = underline or None
-        if size is not None:
-            run.font.size = size
-    if align is not None:
-        paragraph.alignment = align
-    return paragraph
+    """:func:`docx_admin.paragraph`, but left to the style's alignment unless told."""
+    return admin_paragraph(container, text, bold=bold, italic=italic, underline=underline, size=size, align=align)
 
 
 def _heading(document: DocumentObject, text: str) -> None:
-    document.add_paragraph(_nfc(text), style="Heading 1")
+    document.add_paragraph(nfc(text), style="Heading 1")
 
 
 def _caption(document: DocumentObject, text: str) -> None:
-    paragraph = document.add_paragraph(_nfc(text), style="Caption")
+    paragraph = document.add_paragraph(nfc(text), style="Caption")
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
 def _cell(cell: _Cell, text: str, *, bold=False, italic=False, align=None, size=TABLE_SIZE, underline=False) -> None:
     paragraph = cell.paragraphs[0]
-    run = paragraph.add_run(_nfc(text))
+    run = paragraph.add_run(nfc(text))
     run.bold, run.italic, run.underline = bold or None, italic or None, underline or None
     run.font.size = size
     if align is not None:
@@ -357,21 +331,3 @@ def _closing(document: DocumentObject) -> None:
     ):
         _paragraph(left, line, size=Pt(11))
     _cell(right, "CỤC TRƯỞNG", bold=True, size=BODY_SIZE, align=WD_ALIGN_PARAGRAPH.CENTER)
-
-
-def _save(document: DocumentObject) -> bytes:
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def _stable_zip(data: bytes, day: date) -> bytes:
-    """The package with fixed member timestamps, so the same evaluation gives the same bytes (and sha256)."""
-    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(item.filename))
-    return out.getvalue()

@@ -11,6 +11,7 @@ import html
 from datetime import date
 from pathlib import Path
 
+from ingestion.domain.private_files import private_dir
 from itreport.reports.annual_charts import write_charts
 from itreport.reports.annual_data import RANKING_GROUP_TITLES, RANKING_GROUPS, AnnualEvaluation
 from itreport.reports.annual_document import (
@@ -24,7 +25,6 @@ from itreport.reports.annual_document import (
     title,
     weight_text,
 )
-from itreport.reports.files import private_dir
 
 ASSETS = Path(__file__).with_name("annual_page_assets")
 CSP = "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'"
@@ -172,7 +172,7 @@ def render_page(evaluation: AnnualEvaluation, charts: dict[str, tuple[str, str]]
 def write_annual_page(evaluation: AnnualEvaluation, folder: Path, *, published_on: date) -> Path:
     """``folder``/index.html with ``folder``/assets/ (0700 folders, 0600 files); returns the HTML file."""
     assets = folder / "assets"
-    private_dir(assets)
+    private_dir(assets, narrow_existing=False)
     charts = {chart.name: (svg.name, chart.description) for chart, svg in write_charts(evaluation, assets, "svg")}
     for asset in ("style.css", "sort.js"):
         target = assets / asset

@@ -26,12 +26,13 @@ from typing import Protocol
 
 import psycopg
 
+from ingestion.domain.private_files import private_dir
 from itreport.config.settings import Settings
 from itreport.notify.outbox import OutgoingEmail, send_once
 from itreport.notify.sender import EmailSender
 from itreport.reports.annual_build import AnnualOutputs
 from itreport.reports.annual_document import title
-from itreport.reports.files import private_dir
+from itreport.reports.approval import decision_from_hitl
 
 REPORT_KIND = "annual_evaluation"
 
@@ -46,14 +47,13 @@ class Decision:
 
     @classmethod
     def from_hitl(cls, answer: dict[str, object] | None) -> Decision:
-        """From the XCom of Airflow's ApprovalOperator (chosen_options, params_input, responded_by_user)."""
-        answer = answer or {}
-        chosen = answer.get("chosen_options") or []
-        user = answer.get("responded_by_user") or {}
-        params = answer.get("params_input") or {}
-        by = (user.get("name") or user.get("id")) if isinstance(user, dict) else None
-        comment = params.get("comment") if isinstance(params, dict) else None
-        return cls(approved=list(chosen) == ["Approve"], by=str(by) if by else None, comment=comment or None)
+        """From the XCom of Airflow's ApprovalOperator (:func:`itreport.reports.approval.decision_from_hitl`); not
+        approved when nobody answered."""
+        decided = decision_from_hitl(answer)
+        if decided is None:
+            return cls(approved=False)
+        by = decided.decided_by
+        return cls(decided.approved, str(by) if by else None, decided.comment or None)
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class FileLedger:
         if self._held:  # already ours (record() inside exclusive())
             yield
             return
-        private_dir(self.path.parent)
+        private_dir(self.path.parent, narrow_existing=False)
         fd = os.open(self.path.with_suffix(".lock"), os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -226,7 +226,7 @@ def _nothing() -> Iterator[None]:
 
 def _copy_tree(outputs: AnnualOutputs, target: Path) -> None:
     """The document and the page folder into ``target`` (replacing an older page), 0700 folders, 0600 files."""
-    private_dir(target)
+    private_dir(target, narrow_existing=False)
     shutil.copyfile(outputs.document, target / outputs.document.name)
     (target / outputs.document.name).chmod(0o600)
     staging = target / f".{outputs.page_dir.name}.new"

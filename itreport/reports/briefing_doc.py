@@ -216,6 +216,6 @@ def _number(value: Decimal) -> str:
 
 
 def write_briefing(path: Path, briefing: MonthlyBriefing, deadline: DeadlineRule) -> Path:
-    from itreport.config.files import write_private
+    from ingestion.domain.private_files import write_private
 
     return write_private(path, build_briefing(briefing, deadline).content)

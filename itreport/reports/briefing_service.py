@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from ingestion.domain.private_files import write_private
 from ingestion.load import ensure_raw_schema
 from itreport.config import warehouse
-from itreport.config.files import write_private
 from itreport.config.settings import Settings
 from itreport.reports import ledger
 from itreport.reports.briefing_data import MonthlyBriefing, read_briefing

@@ -59,22 +59,10 @@ def nfc(text: str) -> str:
 
 def new_document(title: str, author: str, dated: date) -> DocumentObject:
     document = Document()
-    section = document.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
-    section.left_margin, section.right_margin = Mm(30), Mm(20)
+    a4_page(document, right_margin=Mm(20))
     for style_name in ("Normal", "Heading 1", "Heading 2", "Caption"):
         style = document.styles[style_name]
-        rpr = style.element.get_or_add_rPr()
-        fonts = rpr.find(qn("w:rFonts"))
-        if fonts is None:
-            fonts = OxmlElement("w:rFonts")
-            rpr.insert(0, fonts)
-        for attribute in list(fonts.attrib):
-            if attribute.endswith("Theme"):
-                del fonts.attrib[attribute]
-        for script in ("ascii", "hAnsi", "eastAsia", "cs"):
-            fonts.set(qn(f"w:{script}"), FONT)
+        set_fonts(style.element.get_or_add_rPr())
         style.font.name = FONT
         style.font.color.rgb = None
         style.font.size = BODY_SIZE if style_name != "Caption" else SMALL_SIZE
@@ -83,13 +71,39 @@ def new_document(title: str, author: str, dated: date) -> DocumentObject:
     document.styles["Heading 1"].font.bold = True
     document.styles["Heading 2"].font.bold = True
     document.styles["Heading 2"].font.italic = True
+    set_core_properties(document, title, author, dated)
+    return document
+
+
+def a4_page(document: DocumentObject, *, right_margin: Mm) -> None:
+    """A4 portrait, margins 20 mm top and bottom, 30 mm left, ``right_margin`` right."""
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    section.left_margin, section.right_margin = Mm(30), right_margin
+
+
+def set_fonts(rpr) -> None:
+    """Times New Roman for every script in a run-properties element (theme fonts removed)."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attribute in list(fonts.attrib):
+        if attribute.endswith("Theme"):
+            del fonts.attrib[attribute]
+    for script in ("ascii", "hAnsi", "eastAsia", "cs"):
+        fonts.set(qn(f"w:{script}"), FONT)
+
+
+def set_core_properties(document: DocumentObject, title: str, author: str, dated: date) -> None:
+    """Title, author, language and dates fixed by the inputs (stable bytes)."""
     properties = document.core_properties
     properties.title = nfc(title)
     properties.author = properties.last_modified_by = nfc(author)
     properties.language = LANGUAGE
     properties.created = properties.modified = datetime(dated.year, dated.month, dated.day)
     properties.revision = 1
-    return document
 
 
 def paragraph(

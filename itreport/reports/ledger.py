@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from itreport.config.files import write_private
+from ingestion.domain.private_files import write_private
 
 APPROVED, REJECTED = "approved", "rejected"
 

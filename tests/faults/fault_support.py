@@ -28,21 +28,10 @@ RECEIVED = datetime(2009, 7, 10, 3, 0, tzinfo=UTC)
 
 
 def scratch(settings, home: Path, database: str):
-    """Settings for a throw-away database on the session's embedded server, and a home of its own."""
-    from itreport.config import warehouse
+    """A scratch warehouse and home (:func:`support.scratch.scratch_settings`), replies sent however old the mail."""
+    from support.scratch import scratch_settings  # here: the killed worker's script imports this module alone
 
-    warehouse.warehouse_url(settings)  # starts the embedded server
-    server = warehouse._embedded_server(settings)
-    with psycopg.connect(server.get_uri(), autocommit=True) as admin:
-        admin.execute(f"drop database if exists {database} with (force)")
-        admin.execute(f"create database {database}")
-    return dataclasses.replace(
-        settings,
-        home=home,
-        warehouse_url=server.get_uri(database),
-        maildir=home / "mail" / "inbox",
-        notify_max_age_days=None,
-    )
+    return scratch_settings(settings, home, database, notify_max_age_days=None)
 
 
 def database_name(request) -> str:

@@ -26,7 +26,7 @@ def _mails(outbox: Path) -> list[email.message.EmailMessage]:
 @pytest.fixture(scope="module")
 def ops(settings, tmp_path_factory):
     """A scratch warehouse (for raw.outbox), an SMTP sink, and Airflow's smtp_default pointing at it."""
-    from support.scratch import scratch_settings
+    from support.scratch import restore_environ, scratch_settings
 
     from itreport.demo import smtp_sink
     from itreport.orchestration import airflow_env
@@ -40,11 +40,7 @@ def ops(settings, tmp_path_factory):
             os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = airflow_env.smtp_connection(url, scratch.ministry_address)
             yield {"settings": scratch, "smtp_url": url, "tmp": tmp_path_factory.mktemp("ops_airflow")}
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        restore_environ(saved)
 
 
 FAILING_DAG = f"""

@@ -32,7 +32,7 @@ def _mails(outbox: Path) -> list[email.message.EmailMessage]:
 def calendar(settings, tmp_path_factory):
     """A scratch warehouse; June and July closed by monthly_close (government_report unpaused in between), then
     government_report approved for July, rejected for June, and July run again unchanged."""
-    from support.scratch import scratch_settings
+    from support.scratch import restore_environ, scratch_settings
 
     from itreport.config import warehouse
     from itreport.demo import smtp_sink
@@ -75,11 +75,7 @@ def calendar(settings, tmp_path_factory):
             "answers": (approved_answer, rejected_answer),
         }
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        restore_environ(saved)
 
 
 def _ledger(settings):

@@ -6,8 +6,9 @@ import dataclasses
 from pathlib import Path
 
 
-def scratch_settings(settings, home: Path, database: str):
-    """Settings for a throw-away database on the session's embedded server, and a home of its own."""
+def scratch_settings(settings, home: Path, database: str, **overrides):
+    """Settings for a throw-away database on the session's embedded server, and a home of its own (``overrides``:
+    other settings replaced too)."""
     import psycopg
 
     from itreport.config import warehouse
@@ -18,8 +19,19 @@ def scratch_settings(settings, home: Path, database: str):
         admin.execute(f"drop database if exists {database} with (force)")
         admin.execute(f"create database {database}")
     return dataclasses.replace(
-        settings, home=home, warehouse_url=server.get_uri(database), maildir=home / "mail" / "inbox"
+        settings, home=home, warehouse_url=server.get_uri(database), maildir=home / "mail" / "inbox", **overrides
     )
+
+
+def restore_environ(saved: dict[str, str | None]) -> None:
+    """Put back environment variables saved as ``{name: os.environ.get(name)}`` (None: it was unset)."""
+    import os
+
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 class RecordingSender:

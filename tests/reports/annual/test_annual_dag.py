@@ -17,9 +17,9 @@ def dag_runs(annual_warehouse, annual_conn, tmp_path_factory):
     from ingestion.load import ensure_raw_schema
     from itreport.config.settings import Settings
     from itreport.demo import smtp_sink
+    from itreport.demo.annual import run_annual_evaluation
+    from itreport.demo.approver import APPROVE, REJECT
     from itreport.orchestration import airflow_env
-    from itreport.orchestration.annual_runner import run_annual_evaluation
-    from itreport.orchestration.approval import APPROVE, REJECT
 
     scratch = annual_warehouse[0]
     work = tmp_path_factory.mktemp("annual-dag")
