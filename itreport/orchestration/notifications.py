@@ -33,13 +33,14 @@ class EngineersFailureNotifier(BaseNotifier):
             send_ops_email(settings, email, hook)
 
 
-def default_args(*, retries: int = 2, notify_engineers: bool = True) -> dict[str, Any]:
+def default_args(*, retries: int = 2) -> dict[str, Any]:
     """Every DAG's ``default_args``: ``retries`` tries 5 minutes apart, each failed try mailed to the engineers
-    (:class:`EngineersFailureNotifier`) unless ``notify_engineers`` is false."""
-    args: dict[str, Any] = {"retries": retries, "retry_delay": pendulum.duration(minutes=5)}
-    if notify_engineers:
-        args["on_failure_callback"] = EngineersFailureNotifier()
-    return args
+    (:class:`EngineersFailureNotifier`)."""
+    return {
+        "retries": retries,
+        "retry_delay": pendulum.duration(minutes=5),
+        "on_failure_callback": EngineersFailureNotifier(),
+    }
 
 
 def failure_from_context(context: Any):  # -> itreport.notify.ops.TaskFailure
