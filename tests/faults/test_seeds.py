@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -25,12 +26,16 @@ def _corrupt(path, line_number: int, new_line: str) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _corrupt_cell(path: Path, line_number: int, column: str, value: str) -> None:
+    """Put ``value`` in ``column`` of the file's line ``line_number`` (1 is the header)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header, row = lines[0].split(","), lines[line_number - 1].split(",")
+    row[header.index(column)] = value
+    _corrupt(path, line_number, ",".join(row))
+
+
 def test_a_bad_date_in_the_registry_names_file_and_line(seeds):
-    path = seeds / "reporting_units.csv"
-    header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
-    row = path.read_text(encoding="utf-8").splitlines()[3].split(",")
-    row[header.index("valid_from")] = "2009-13-45"
-    _corrupt(path, 4, ",".join(row))
+    _corrupt_cell(seeds / "reporting_units.csv", 4, "valid_from", "2009-13-45")
     with pytest.raises(SeedError, match=r"reporting_units\.csv:4: .*2009-13-45"):
         load_registry(seeds)
 
@@ -42,11 +47,7 @@ def test_a_short_row_in_the_catalogue_names_file_and_line(seeds):
 
 
 def test_a_bad_number_in_the_targets_names_file_and_line(seeds):
-    path = seeds / "indicator_targets.csv"
-    header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
-    row = path.read_text(encoding="utf-8").splitlines()[1].split(",")
-    row[header.index("target_value")] = "nhiều"
-    _corrupt(path, 2, ",".join(row))
+    _corrupt_cell(seeds / "indicator_targets.csv", 2, "target_value", "nhiều")
     with pytest.raises(SeedError, match=r"indicator_targets\.csv:2: .*nhiều"):
         load_catalogue(seeds)
 
