@@ -1,23 +1,20 @@
 """Read a filled report form (.docx) into a ``ParsedReport``.
 
-The package is opened once and its main part walked as XML (no python-docx objects: they are slow and
-repeat a merged cell's text in every grid column it covers). Tables are found by what they say, not where
-they are: the general-information table by its labels, the indicator table by its "Giá trị" header or by
-rows whose first cell is a catalogue code. Agencies edit the form, so rows may move, blank rows appear and
-codes carry stray spaces or a trailing dot; everything the parser cannot place becomes a ``problems`` note.
+The package's main part is walked as XML (``docx_xml``) into top-level paragraphs and table rows. Tables are
+found by what they say, not where they are: the general-information table by its labels, the indicator table
+by its "Giá trị" header or by rows whose first cell is a catalogue code. Agencies edit the form, so rows may
+move, blank rows appear and codes carry stray spaces or a trailing dot; everything the parser cannot place becomes
+a ``problems`` note.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from lxml import etree
-
+from ingestion.documents.docx_xml import LayoutCell, Row, read_layout
 from ingestion.documents.form_layout import (
     COLUMN_CODE,
     COLUMN_VALUE,
@@ -27,15 +24,10 @@ from ingestion.documents.form_layout import (
     LABEL_UNIT_CODE,
     LABEL_UNIT_NAME,
 )
-from ingestion.documents.legacy_text import LegacyEncoding, legacy_encoding, to_unicode
 from ingestion.documents.values import clean_text, normalise_value, parse_form_period
 from ingestion.domain.catalogue import Catalogue, default_catalogue
 from ingestion.domain.records import ParsedReport, ReportValue
 from ingestion.domain.text import fold, nfc
-
-MAX_PART_BYTES = 64 * 1024 * 1024
-RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-DEFAULT_MAIN_PART = "word/document.xml"
 
 LABEL_SYNONYMS = {
     "unit_name": (LABEL_UNIT_NAME, "Tên cơ quan", "Đơn vị báo cáo"),
@@ -53,10 +45,6 @@ _SECTION = re.compile(
     r"(?P<name>kho khan\s*,?\s*vuong mac|kho khan|vuong mac|de xuat\s*,?\s*kien nghi|kien nghi\s*,?\s*de xuat"
     r"|de xuat|kien nghi)\s*(?P<colon>:?)\s*"
 )
-# No entity expansion, no DTD or network fetches, no huge trees: a form's XML is never trusted (XXE, bombs).
-_XML_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-)
 
 
 def _label_key(text: str) -> str:
@@ -66,21 +54,6 @@ def _label_key(text: str) -> str:
 LABELS = {_label_key(label): key for key, labels in LABEL_SYNONYMS.items() for label in labels}
 VALUE_HEADER = _label_key(COLUMN_VALUE)
 CODE_HEADERS = (_label_key(COLUMN_CODE), "ma so", "ma chi tieu", "stt")
-
-
-@dataclass(frozen=True)
-class _Cell:
-    text: str
-    start: int
-    span: int
-    continued: bool
-
-    def covers(self, column: int) -> bool:
-        return self.start <= column < self.start + self.span
-
-
-_Row = list[_Cell]
-LayoutCell = _Cell
 
 
 @dataclass(frozen=True)
@@ -95,36 +68,17 @@ class _Findings:
     problems: list[str] = field(default_factory=list)
 
 
-class _Word:
-    """Element names in the document's WordprocessingML namespace (transitional or strict)."""
-
-    def __init__(self, namespace: str, default_font: str | None = None) -> None:
-        self.ns = namespace
-        self._names: dict[str, str] = {}
-        self.default_encoding = legacy_encoding(default_font)
-        self.wrappers = {self(t) for t in ("sdt", "sdtContent", "customXml", "smartTag")}
-        self.text_parts = {self("t"): None, self("tab"): "\t", self("br"): "\n", self("cr"): "\n"}
-
-    def __call__(self, local: str) -> str:
-        name = self._names.get(local)
-        if name is None:
-            name = self._names[local] = f"{{{self.ns}}}{local}"
-        return name
-
-
 def parse_report(data: bytes, *, catalogue: Catalogue | None = None) -> ParsedReport:
     """What a filled form says; raises ``ValueError`` when ``data`` is not a Word 2007+ document.
 
     ``values`` holds every catalogue indicator found in the table, blank ones with ``value_text=None``.
     """
-    body, w = _load_body(data)
-    blocks = list(_blocks(body, w))
-    tables = [_table_rows(table, w) for table in body.iter(w("tbl"))]
+    blocks, tables = read_layout(data)
     return report_from_layout(blocks, tables, catalogue=catalogue)
 
 
 def report_from_layout(
-    blocks: Sequence[str | None], tables: Sequence[Sequence[list[LayoutCell]]], *, catalogue: Catalogue | None = None
+    blocks: Sequence[str | None], tables: Sequence[Sequence[Row]], *, catalogue: Catalogue | None = None
 ) -> ParsedReport:
     """What a form says, from its top-level paragraphs (``None`` where a table stands) and its tables' rows.
 
@@ -150,143 +104,11 @@ def report_from_layout(
     )
 
 
-def _load_body(data: bytes) -> tuple[etree._Element, _Word]:
-    try:
-        package = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise ValueError("not a .docx file (not a zip package)") from error
-    with package:
-        root = etree.fromstring(_read_part(package, _main_part_name(package)), _XML_PARSER)
-        namespace = etree.QName(root).namespace or ""
-        w = _Word(namespace, _default_font(package, namespace))
-    body = root.find(w("body"))
-    if body is None:
-        raise ValueError("not a .docx file (the main part has no document body)")
-    return body, w
-
-
-def _read_part(package: zipfile.ZipFile, name: str) -> bytes:
-    try:
-        info = package.getinfo(name)
-    except KeyError as error:
-        raise ValueError(f"not a .docx file (no part {name})") from error
-    if info.file_size > MAX_PART_BYTES:
-        raise ValueError(f"document part {name} is too large ({info.file_size} bytes)")
-    return package.read(info)
-
-
-def _default_font(package: zipfile.ZipFile, namespace: str) -> str | None:
-    """The document's default Latin font (``docDefaults``, else the Normal style), where legacy fonts hide."""
-    try:
-        return _default_font_in(_read_part(package, "word/styles.xml"), namespace)
-    except ValueError:
-        return None
-
-
-@lru_cache(maxsize=32)  # forms made from one template share their styles part, the costliest XML to parse
-def _default_font_in(styles_xml: bytes, namespace: str) -> str | None:
-    try:
-        styles = etree.fromstring(styles_xml, _XML_PARSER)
-    except etree.XMLSyntaxError:
-        return None
-    w = f"{{{namespace}}}"
-    for path in (f"{w}docDefaults/{w}rPrDefault/{w}rPr/{w}rFonts", f"{w}style[@{w}default='1']/{w}rPr/{w}rFonts"):
-        fonts = styles.find(path)
-        if fonts is not None and (fonts.get(f"{w}ascii") or fonts.get(f"{w}hAnsi")):
-            return fonts.get(f"{w}ascii") or fonts.get(f"{w}hAnsi")
-    return None
-
-
-def _run_encoding(run: etree._Element, w: _Word) -> LegacyEncoding | None:
-    fonts = run.find(f"{w('rPr')}/{w('rFonts')}")
-    if fonts is None:
-        return w.default_encoding
-    font = fonts.get(w("ascii")) or fonts.get(w("hAnsi"))
-    return legacy_encoding(font) if font else w.default_encoding
-
-
-def _main_part_name(package: zipfile.ZipFile) -> str:
-    try:
-        rels = etree.fromstring(_read_part(package, "_rels/.rels"), _XML_PARSER)
-    except (ValueError, etree.XMLSyntaxError):
-        return DEFAULT_MAIN_PART
-    for rel in rels.iter(f"{{{RELATIONSHIPS_NS}}}Relationship"):
-        if rel.get("Type", "").endswith("/officeDocument"):
-            return rel.get("Target", DEFAULT_MAIN_PART).lstrip("/")
-    return DEFAULT_MAIN_PART
-
-
-def _children(element: etree._Element, w: _Word, *tags: str) -> Iterator[etree._Element]:
-    """Children with one of ``tags``, looking through content controls and custom-XML wrappers."""
-    for child in element:
-        if child.tag in tags:
-            yield child
-        elif child.tag in w.wrappers:
-            yield from _children(child, w, *tags)
-
-
-def _blocks(container: etree._Element, w: _Word) -> Iterator[str | None]:
-    """Top-level paragraphs' text in document order, ``None`` where a table stands."""
-    for child in _children(container, w, w("p"), w("tbl")):
-        yield _paragraph_text(child, w) if child.tag == w("p") else None
-
-
-def _paragraph_text(paragraph: etree._Element, w: _Word) -> str:
-    """The paragraph's text; runs in a legacy Vietnamese font (TCVN3, VNI) converted to Unicode."""
-    parts = []
-    for run in paragraph.iter(w("r")):
-        encoding = _run_encoding(run, w)
-        for element in run:  # text parts are the run's own children (a text box's runs come on their own)
-            if element.tag not in w.text_parts:
-                continue
-            replacement = w.text_parts[element.tag]
-            text = (element.text or "") if replacement is None else replacement
-            parts.append(to_unicode(text, encoding) if encoding and replacement is None else text)
-    return nfc("".join(parts))
-
-
-def _cell_text(cell: etree._Element, w: _Word) -> str:
-    return "\n".join(_paragraph_text(p, w) for p in _children(cell, w, w("p")))
-
-
-def _table_rows(table: etree._Element, w: _Word) -> list[_Row]:
-    return [_row_cells(row, w) for row in _children(table, w, w("tr"))]
-
-
-def _row_cells(row: etree._Element, w: _Word) -> _Row:
-    column = _int_val(row.find(f"{w('trPr')}/{w('gridBefore')}"), w, 0)
-    cells: _Row = []
-    for cell in _children(row, w, w("tc")):
-        properties = cell.find(w("tcPr"))
-        span, continued = 1, False
-        if properties is not None:
-            span = max(1, _int_val(properties.find(w("gridSpan")), w, 1))
-            continued = _is_continuation(properties.find(w("vMerge")), w) or _is_continuation(
-                properties.find(w("hMerge")), w
-            )
-        cells.append(_Cell("" if continued else _cell_text(cell, w), column, span, continued))
-        column += span
-    return cells
-
-
-def _int_val(element: etree._Element | None, w: _Word, default: int) -> int:
-    if element is None:
-        return default
-    try:
-        return int(element.get(w("val"), default))
-    except ValueError:
-        return default
-
-
-def _is_continuation(merge: etree._Element | None, w: _Word) -> bool:
-    return merge is not None and merge.get(w("val"), "continue") == "continue"
-
-
-def _cell_at(row: _Row, column: int) -> _Cell | None:
+def _cell_at(row: Row, column: int) -> LayoutCell | None:
     return next((cell for cell in row if cell.covers(column)), None)
 
 
-def _general_info(tables: Sequence[Sequence[_Row]], paragraphs: Sequence[str]) -> dict[str, str]:
+def _general_info(tables: Sequence[Sequence[Row]], paragraphs: Sequence[str]) -> dict[str, str]:
     """Labelled fields: the first table with two or more labels wins, then other tables, then paragraphs."""
     per_table = [_table_labels(rows) for rows in tables]
     info = next((found for found in per_table if len(found) >= 2), {}).copy()
@@ -303,7 +125,7 @@ def _general_info(tables: Sequence[Sequence[_Row]], paragraphs: Sequence[str]) -
     return info
 
 
-def _table_labels(rows: Sequence[_Row]) -> dict[str, str]:
+def _table_labels(rows: Sequence[Row]) -> dict[str, str]:
     found: dict[str, str] = {}
     for row in rows:
         for key, value in _labelled_cells(row):
@@ -311,7 +133,7 @@ def _table_labels(rows: Sequence[_Row]) -> dict[str, str]:
     return found
 
 
-def _labelled_cells(row: _Row) -> Iterator[tuple[str, str]]:
+def _labelled_cells(row: Row) -> Iterator[tuple[str, str]]:
     for index, cell in enumerate(row):
         key = LABELS.get(_label_key(cell.text))
         if key:
@@ -329,7 +151,7 @@ def _labelled_text(text: str) -> Iterator[tuple[str, str]]:
             yield key, match[2]
 
 
-def _header_columns(row: _Row) -> _Columns | None:
+def _header_columns(row: Row) -> _Columns | None:
     keys = [(_label_key(cell.text), cell) for cell in row]
     value = next((cell for key, cell in keys if key.startswith(VALUE_HEADER)), None)
     if value is None:
@@ -354,7 +176,7 @@ def _known_codes(catalogue: Catalogue) -> dict[str, str]:
     return known | {code.casefold(): code for code in catalogue.codes}
 
 
-def _read_indicators(tables: Sequence[Sequence[_Row]], catalogue: Catalogue) -> _Findings:
+def _read_indicators(tables: Sequence[Sequence[Row]], catalogue: Catalogue) -> _Findings:
     findings = _Findings()
     known = _known_codes(catalogue)
     columns = _Columns()
@@ -373,14 +195,14 @@ def _read_indicators(tables: Sequence[Sequence[_Row]], catalogue: Catalogue) -> 
     return findings
 
 
-def _row_code(row: _Row, columns: _Columns) -> str | None:
+def _row_code(row: Row, columns: _Columns) -> str | None:
     cell = _cell_at(row, columns.code)
     if cell is None or cell.continued or cell.covers(columns.value):
         return None
     return _normalise_code(cell.text)
 
 
-def _named_code(row: _Row, columns: _Columns, known: dict[str, str]) -> str | None:
+def _named_code(row: Row, columns: _Columns, known: dict[str, str]) -> str | None:
     """The code of the indicator a row names in a cell other than its code and value cells."""
     names = (
         cell.text for cell in row if not (cell.continued or cell.covers(columns.code) or cell.covers(columns.value))
@@ -388,7 +210,7 @@ def _named_code(row: _Row, columns: _Columns, known: dict[str, str]) -> str | No
     return next((known[key] for key in map(_name_key, names) if key in known), None)
 
 
-def _read_row(row: _Row, columns: _Columns, known: dict[str, str], catalogue: Catalogue, findings: _Findings) -> None:
+def _read_row(row: Row, columns: _Columns, known: dict[str, str], catalogue: Catalogue, findings: _Findings) -> None:
     code = _row_code(row, columns) or ""
     value_cell = _cell_at(row, columns.value)
     value_text = None if value_cell is None or value_cell.continued else clean_text(value_cell.text)
