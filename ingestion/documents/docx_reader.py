@@ -25,7 +25,7 @@ from ingestion.documents.form_layout import (
     LABEL_UNIT_NAME,
 )
 from ingestion.documents.values import clean_text, normalise_value, parse_form_period
-from ingestion.domain.catalogue import Catalogue, default_catalogue
+from ingestion.domain.catalogue import Catalogue, Indicator, default_catalogue
 from ingestion.domain.records import ParsedReport, ReportValue
 from ingestion.domain.text import fold, nfc
 
@@ -47,6 +47,7 @@ _SECTION = re.compile(
 )
 
 
+@lru_cache(maxsize=16384)  # labels, codes and common values repeat in every form a run reads
 def _label_key(text: str) -> str:
     return " ".join(fold(text).replace(":", " ").split())
 
@@ -105,7 +106,10 @@ def report_from_layout(
 
 
 def _cell_at(row: Row, column: int) -> LayoutCell | None:
-    return next((cell for cell in row if cell.covers(column)), None)
+    for cell in row:
+        if cell.start <= column < cell.start + cell.span:
+            return cell
+    return None
 
 
 def _general_info(tables: Sequence[Sequence[Row]], paragraphs: Sequence[str]) -> dict[str, str]:
@@ -144,7 +148,7 @@ def _labelled_cells(row: Row) -> Iterator[tuple[str, str]]:
 
 
 def _labelled_text(text: str) -> Iterator[tuple[str, str]]:
-    match = _LABEL_VALUE.fullmatch(text)
+    match = _LABEL_VALUE.fullmatch(text) if ":" in text else None
     if match:
         key = LABELS.get(_label_key(match[1]))
         if key and match[2].strip():
@@ -160,16 +164,38 @@ def _header_columns(row: Row) -> _Columns | None:
     return _Columns(code=code.start if code else DEFAULT_CODE_COLUMN, value=value.start)
 
 
+@lru_cache(maxsize=16384)
 def _normalise_code(text: str) -> str:
     return "".join(nfc(text).split()).replace(",", ".").rstrip(".").casefold()
 
 
+@lru_cache(maxsize=16384)
 def _name_key(text: str) -> str:
     """An indicator name as people retype it: no diacritics, case, punctuation or spacing differences."""
     return " ".join(re.sub(r"[^\w%]+", " ", fold(text)).split())
 
 
-@lru_cache(maxsize=8)  # the same catalogue for every form of a run
+@dataclass(frozen=True, eq=False)
+class _CatalogueIndex:
+    catalogue: Catalogue
+    known: dict[str, str]
+    indicators: dict[str, Indicator]
+
+
+_last_index: _CatalogueIndex | None = None
+
+
+def _catalogue_index(catalogue: Catalogue) -> _CatalogueIndex:
+    """The catalogue's lookups, kept for the catalogue object of the last form (hashing a catalogue costs more
+    than reading a form)."""
+    global _last_index
+    index = _last_index
+    if index is None or index.catalogue is not catalogue:
+        indicators = {code: catalogue.get(code) for code in catalogue.codes}
+        index = _last_index = _CatalogueIndex(catalogue, _known_codes(catalogue), indicators)
+    return index
+
+
 def _known_codes(catalogue: Catalogue) -> dict[str, str]:
     """Catalogue codes by their normalised code and, as a fallback for rows without one, by their names."""
     known = {_name_key(name): i.indicator_code for i in catalogue.indicators for name in (i.name_vi, i.name_en)}
@@ -178,7 +204,8 @@ def _known_codes(catalogue: Catalogue) -> dict[str, str]:
 
 def _read_indicators(tables: Sequence[Sequence[Row]], catalogue: Catalogue) -> _Findings:
     findings = _Findings()
-    known = _known_codes(catalogue)
+    index = _catalogue_index(catalogue)
+    known = index.known
     columns = _Columns()
     found_table = False
     for rows in tables:
@@ -189,7 +216,7 @@ def _read_indicators(tables: Sequence[Sequence[Row]], catalogue: Catalogue) -> _
             continue
         found_table = True
         for row in rows[(header_at + 1) if header_at is not None else 0 :]:
-            _read_row(row, columns, known, catalogue, findings)
+            _read_row(row, columns, index, findings)
     if not found_table:
         findings.problems.append("không tìm thấy bảng số liệu chỉ tiêu (cột 'Giá trị') trong biểu mẫu")
     return findings
@@ -210,19 +237,20 @@ def _named_code(row: Row, columns: _Columns, known: dict[str, str]) -> str | Non
     return next((known[key] for key in map(_name_key, names) if key in known), None)
 
 
-def _read_row(row: Row, columns: _Columns, known: dict[str, str], catalogue: Catalogue, findings: _Findings) -> None:
+def _read_row(row: Row, columns: _Columns, index: _CatalogueIndex, findings: _Findings) -> None:
+    known = index.known
     code = _row_code(row, columns) or ""
     value_cell = _cell_at(row, columns.value)
     value_text = None if value_cell is None or value_cell.continued else clean_text(value_cell.text)
     if code in known:
-        _record(known[code], value_text, catalogue, findings)
+        _record(known[code], value_text, index, findings)
     elif named := _named_code(row, columns, known):
-        _record(named, value_text, catalogue, findings)
+        _record(named, value_text, index, findings)
     elif value_text is not None and _CODE_LIKE.fullmatch(code) and any(c.isdigit() for c in code):
         findings.problems.append(f'mã chỉ tiêu "{code}" không có trong danh mục (giá trị "{value_text}" bị bỏ qua)')
 
 
-def _record(code: str, value_text: str | None, catalogue: Catalogue, findings: _Findings) -> None:
+def _record(code: str, value_text: str | None, index: _CatalogueIndex, findings: _Findings) -> None:
     existing = findings.values.get(code)
     if existing is not None and existing.value_text is not None:
         if value_text is not None and value_text != existing.value_text:
@@ -230,7 +258,7 @@ def _record(code: str, value_text: str | None, catalogue: Catalogue, findings: _
                 f'chỉ tiêu {code} có hai giá trị khác nhau: "{existing.value_text}" và "{value_text}"'
             )
         return
-    number, problem = normalise_value(catalogue.get(code), value_text)
+    number, problem = normalise_value(index.indicators[code], value_text)
     findings.values[code] = ReportValue(code, value_text, number)
     if problem:
         findings.problems.append(problem)
