@@ -143,7 +143,7 @@ def _labelled_cells(row: Row) -> Iterator[tuple[str, str]]:
         if key:
             if index + 1 < len(row) and row[index + 1].text.strip():
                 yield key, row[index + 1].text
-        else:
+        elif ":" in cell.text:
             yield from _labelled_text(cell.text)
 
 

@@ -11,9 +11,10 @@ import io
 import struct
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 from lxml import etree
 
@@ -22,6 +23,7 @@ from ingestion.domain.text import nfc
 
 MAX_PART_BYTES = 64 * 1024 * 1024
 RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+PACKAGE_RELATIONSHIPS = "_rels/.rels"
 DEFAULT_MAIN_PART = "word/document.xml"
 STYLES_PART = "word/styles.xml"
 
@@ -44,7 +46,9 @@ class LayoutCell:
         return self.start <= column < self.start + self.span
 
 
+T = TypeVar("T")
 Row = list[LayoutCell]
+_Merges = dict[str, etree._Element]  # a cell's first gridSpan, vMerge and hMerge
 Blocks = list[str | None]
 
 
@@ -124,7 +128,7 @@ def _load_body(data: bytes) -> tuple[etree._Element, _Word]:
     except zipfile.BadZipFile as error:
         raise ValueError("not a .docx file (not a zip package)") from error
     with package:
-        root = etree.fromstring(_read_part(package, _main_part_name(package)), _XML_PARSER)
+        root = etree.fromstring(_read_part(package, _main_part_name(package, data)), _XML_PARSER)
         namespace = etree.QName(root).namespace or ""
         w = _word(namespace, _default_font(package, data, namespace))
     body = root.find(w.body)
@@ -147,49 +151,34 @@ def _read_part(package: zipfile.ZipFile, name: str) -> bytes:
     return package.read(_part_info(package, name))
 
 
-def _main_part_name(package: zipfile.ZipFile) -> str:
-    try:
-        rels = etree.fromstring(_read_part(package, "_rels/.rels"), _XML_PARSER)
-    except (ValueError, etree.XMLSyntaxError):
-        return DEFAULT_MAIN_PART
-    for rel in rels.iter(f"{{{RELATIONSHIPS_NS}}}Relationship"):
-        if rel.get("Type", "").endswith("/officeDocument"):
-            return rel.get("Target", DEFAULT_MAIN_PART).lstrip("/")
-    return DEFAULT_MAIN_PART
+class _PartMemo(Generic[T]):
+    """What was read from a package part, remembered by the part's stored bytes: forms made from one template
+    share their package and styles parts, and the styles part is the costliest XML to inflate and parse. The
+    entry is still opened, so the zip's checks of its header run as in a read; an entry with the same stored
+    bytes, method, flags, size and CRC as one read before inflates to the same content."""
 
+    def __init__(self, size: int = 32) -> None:
+        self._found: dict[tuple[object, ...], T] = {}
+        self._size = size
+        self._lock = threading.Lock()
 
-_FONTS_BY_STORED_STYLES: dict[tuple[object, ...], str | None] = {}
-_FONTS_REMEMBERED = 32
-_FONTS_LOCK = threading.Lock()
-
-
-def _default_font(package: zipfile.ZipFile, data: bytes, namespace: str) -> str | None:
-    """The document's default Latin font (``docDefaults``, else the Normal style), where legacy fonts hide.
-
-    Forms made from one template share their styles part, the costliest XML to inflate and parse, so its font is
-    remembered by the part's stored bytes: the entry is still opened (the zip's checks of its header run as in a
-    read), and an entry with the same stored bytes, method, flags, size and CRC as one read before inflates to
-    the same content."""
-    try:
-        info = _part_info(package, STYLES_PART)
+    def read(
+        self, package: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo, parse: Callable[..., T], *context: str
+    ) -> T:
+        """``parse(the part's content, *context)``."""
         package.open(info).close()
         stored = _stored_bytes(data, info)
-        key = (
-            None
-            if stored is None
-            else (namespace, info.compress_type, info.flag_bits, info.CRC, info.file_size, stored)
-        )
-        if key is not None and key in _FONTS_BY_STORED_STYLES:
-            return _FONTS_BY_STORED_STYLES[key]
-        font = _default_font_in(package.read(info), namespace)
-    except ValueError:
-        return None
-    if key is not None:
-        with _FONTS_LOCK:
-            while len(_FONTS_BY_STORED_STYLES) >= _FONTS_REMEMBERED:
-                del _FONTS_BY_STORED_STYLES[next(iter(_FONTS_BY_STORED_STYLES))]
-            _FONTS_BY_STORED_STYLES[key] = font
-    return font
+        key = None if stored is None else (info.compress_type, info.flag_bits, info.CRC, info.file_size, stored)
+        key = None if key is None else (*key, *context)
+        if key is not None and key in self._found:
+            return self._found[key]
+        value = parse(package.read(info), *context)
+        if key is not None:
+            with self._lock:
+                while len(self._found) >= self._size:
+                    del self._found[next(iter(self._found))]
+                self._found[key] = value
+        return value
 
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, then the file name's and the extra field's lengths
@@ -206,7 +195,37 @@ def _stored_bytes(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     return stored if len(stored) == info.compress_size else None
 
 
-@lru_cache(maxsize=32)  # the same styles part stored differently (another zip writer) is parsed once too
+_MAIN_PARTS: _PartMemo[str] = _PartMemo()
+_DEFAULT_FONTS: _PartMemo[str | None] = _PartMemo()
+
+
+def _main_part_name(package: zipfile.ZipFile, data: bytes) -> str:
+    try:
+        return _MAIN_PARTS.read(package, data, _part_info(package, PACKAGE_RELATIONSHIPS), _main_part_in)
+    except ValueError:
+        return DEFAULT_MAIN_PART
+
+
+def _main_part_in(rels_xml: bytes) -> str:
+    try:
+        rels = etree.fromstring(rels_xml, _XML_PARSER)
+    except etree.XMLSyntaxError:
+        return DEFAULT_MAIN_PART
+    for rel in rels.iter(f"{{{RELATIONSHIPS_NS}}}Relationship"):
+        if rel.get("Type", "").endswith("/officeDocument"):
+            return rel.get("Target", DEFAULT_MAIN_PART).lstrip("/")
+    return DEFAULT_MAIN_PART
+
+
+def _default_font(package: zipfile.ZipFile, data: bytes, namespace: str) -> str | None:
+    """The document's default Latin font (``docDefaults``, else the Normal style), where legacy fonts hide."""
+    try:
+        return _DEFAULT_FONTS.read(package, data, _part_info(package, STYLES_PART), _default_font_in, namespace)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=32)  # the same styles part stored otherwise (another zip writer) is parsed once too
 def _default_font_in(styles_xml: bytes, namespace: str) -> str | None:
     try:
         styles = etree.fromstring(styles_xml, _XML_PARSER)
@@ -320,9 +339,9 @@ def _usual_layout(body: etree._Element, w: _Word) -> tuple[Blocks, list[list[Row
     tables: list[list[Row]] = []
     rows: list[Row] = []
     table = row = cell = paragraph = run = grid_before = None
-    row_cells: list[tuple[list[str], dict[str, etree._Element]]] = []
+    row_cells: list[tuple[list[str], _Merges | None]] = []
     cell_texts: list[str] = []
-    merges: dict[str, etree._Element] = {}
+    merges: _Merges | None = None
     parts: list[str] = []
     owner: list[str] | Blocks = blocks
     text_parts, kinds, run_tag, around_runs = w.text_parts, w.one_pass_kinds, w.r, w.around_runs
@@ -377,7 +396,7 @@ def _usual_layout(body: etree._Element, w: _Word) -> tuple[Blocks, list[list[Row
                 row_cells.append((cell_texts, merges))
             if row is None or element.getparent() is not row:
                 return None
-            cell, cell_texts, merges = element, [], {}
+            cell, cell_texts, merges = element, [], None
         elif kind is _ROW:
             end_row()
             if table is None or element.getparent() is not table:
@@ -398,24 +417,25 @@ def _usual_layout(body: etree._Element, w: _Word) -> tuple[Blocks, list[list[Row
             properties = element.getparent()
             if grid_before is None and properties.tag == w.trPr and properties.getparent() is row:
                 grid_before = element
-        elif cell is not None and tag not in merges:  # gridSpan, vMerge, hMerge
+        elif cell is not None:  # gridSpan, vMerge, hMerge
             properties = element.getparent()
             if properties.getparent() is cell and _first_child(cell, w.tcPr) is properties:
-                merges[tag] = element
+                merges = merges or {}
+                merges.setdefault(tag, element)
     end_row()
     return blocks, tables
 
 
-def _row_layout(
-    row_cells: list[tuple[list[str], dict[str, etree._Element]]], grid_before: etree._Element | None, w: _Word
-) -> Row:
+def _row_layout(row_cells: list[tuple[list[str], _Merges | None]], grid_before: etree._Element | None, w: _Word) -> Row:
     column = _int_val(grid_before, w, 0)
     cells: Row = []
     for texts, merges in row_cells:
-        span, continued = 1, False
-        if merges:
-            span = max(1, _int_val(merges.get(w.gridSpan), w, 1))
-            continued = _is_continuation(merges.get(w.vMerge), w) or _is_continuation(merges.get(w.hMerge), w)
+        if merges is None:
+            cells.append(LayoutCell("\n".join(texts), column, 1, False))
+            column += 1
+            continue
+        span = max(1, _int_val(merges.get(w.gridSpan), w, 1))
+        continued = _is_continuation(merges.get(w.vMerge), w) or _is_continuation(merges.get(w.hMerge), w)
         cells.append(LayoutCell("" if continued else "\n".join(texts), column, span, continued))
         column += span
     return cells
