@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from datetime import date
 
 import pytest
@@ -260,3 +261,15 @@ def _without_main_part() -> bytes:
     with zipfile.ZipFile(buffer, "w") as package:
         package.writestr("word/styles.xml", "<x/>")
     return buffer.getvalue()
+
+
+@pytest.mark.parametrize("part", ["word/styles.xml", "_rels/.rels"])
+@pytest.mark.parametrize(("where", "error"), [("header", zipfile.BadZipFile), ("stored bytes", zlib.error)])
+def test_a_damaged_part_fails_even_after_its_intact_twin_was_read(part: str, where: str, error: type) -> None:
+    intact = docx(info_table() + table(HEADER, indicator_row("1.4", "2")), styles=doc_defaults("<w:rFonts/>"))
+    assert parse_report(intact).unit_code == "P02"
+    info = zipfile.ZipFile(io.BytesIO(intact)).getinfo(part)
+    damaged = bytearray(intact)
+    damaged[info.header_offset + (0 if where == "header" else 30 + len(part) + 3)] ^= 0xFF
+    with pytest.raises(error):
+        parse_report(bytes(damaged))
