@@ -1,8 +1,12 @@
 """A .docx package's main part walked as WordprocessingML with lxml: its top-level paragraphs and its tables' rows.
 
-No python-docx objects: they are slow and repeat a merged cell's text in every grid column it covers. Content
-controls, custom XML and smart tags are looked through wherever rows, cells and paragraphs may sit in them; runs in
-a legacy Vietnamese font (TCVN3, VNI, also as the document's default font) are converted to Unicode.
+No python-docx objects: opening a document with python-docx alone costs ten times unzipping and parsing its main
+part, and its cells repeat a merged cell's text in every grid column it covers. Content controls, custom XML and
+smart tags are looked through wherever rows, cells and paragraphs may sit in them; runs in a legacy Vietnamese font
+(TCVN3, VNI, also as the document's default font) are converted to Unicode.
+
+Two walks give the same layout: ``_layout`` follows the document's structure and reads any shape;
+``_usual_layout`` reads the usual shape in a single pass over the body and gives up on anything else.
 """
 
 from __future__ import annotations
@@ -118,6 +122,7 @@ def read_layout(data: bytes) -> tuple[Blocks, list[list[Row]]]:
 
 
 def _layout(body: etree._Element, w: _Word) -> tuple[Blocks, list[list[Row]]]:
+    """The layout by the document's structure, whatever its shape."""
     blocks = [_paragraph_text(child, w) if child.tag == w.p else None for child in _children(body, w, (w.p, w.tbl))]
     return blocks, [_table_rows(table, w) for table in body.iter(w.tbl)]
 
