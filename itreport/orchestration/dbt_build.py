@@ -1,9 +1,16 @@
-"""What the monthly ``dbt build`` runs: the month's models and tests, seeds only when they changed.
+"""What the monthly ``dbt build`` runs: every model, the tests on the marts, seeds only when they changed.
 
 Seeds (the registry, the catalogue, targets, weights) change with a release, not with a month: their files'
 checksum is kept in the warehouse (``raw.dbt_seed_state``) after each successful build, and a build whose seed
 files match it (and whose seed tables are all there) excludes them. dbt unit tests test the SQL, not the data:
 they run in CI (the test suite's full builds, or ``ITREPORT_DBT_UNIT_TESTS=true``), not in production runs.
+The data tests upstream of the marts (tag ``upstream``: sources, staging, intermediate, the registry's
+successions) test the SQL and its inputs (raw data is checked by GX at intake): they run in CI and in every build
+that loads seeds, and a month of an unchanged release runs only the tests on the marts (whose contracts are
+enforced on every build).
+
+dbt parses the project partially: Cosmos keeps ``partial_parse.msgpack`` in its cache folder (``[cosmos]
+cache_dir``) between runs, so a month re-parses only what changed (nothing, within a release).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import psycopg
 from cosmos.operators.local import DbtBuildLocalOperator
 
 SEED_SCHEMA = "reference"
+UPSTREAM_TESTS = "tag:upstream"  # dbt_project.yml: data tests upstream of the marts
 SEED_STATE_DDL = """
 create schema if not exists raw;
 create table if not exists raw.dbt_seed_state (
@@ -57,6 +65,8 @@ class BuildPlan:
         parts = ["resource_type:seed"] if self.seeds_current else []
         if not self.unit_tests:
             parts.append("test_type:unit")
+            if self.seeds_current:
+                parts.append(UPSTREAM_TESTS)
         return " ".join(parts) or None
 
 
@@ -85,6 +95,18 @@ def record_seeds(conn: psycopg.Connection, project_dir: Path, checksum: str) -> 
     )
 
 
+def partial_parse_cache(dag_id: str, task_id: str) -> Path | None:
+    """Cosmos's cache folder for this task's ``partial_parse.msgpack`` (None when Cosmos's caches are off).
+
+    A standalone Cosmos operator gets no cache folder (only ``DbtDag``/``DbtTaskGroup`` give theirs one), so
+    without this every build would parse the whole project again."""
+    from cosmos import settings as cosmos_settings
+
+    if not (cosmos_settings.enable_cache and cosmos_settings.enable_cache_partial_parse):
+        return None
+    return Path(cosmos_settings.cache_dir) / f"{dag_id}__{task_id}"
+
+
 class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
     """Cosmos' ``dbt build``, excluding what :func:`plan_build` says the month does not need."""
 
@@ -98,6 +120,7 @@ class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
             plan = plan_build(conn, project_dir, unit_tests=settings.dbt_unit_tests)
         self.exclude = plan.exclude
         self.log.info("dbt build excludes: %s", plan.exclude or "nothing")
+        self.cache_dir = self.cache_dir or partial_parse_cache(self.dag_id, self.task_id)
         super().execute(context, **kwargs)
         with warehouse.connect(settings, autocommit=True) as conn:
             record_seeds(conn, project_dir, plan.checksum)

@@ -1,8 +1,10 @@
-"""The monthly dbt build runs what the month needs: seeds only when their files changed, no dbt unit tests
-outside CI. Checked on a real PostgreSQL database and with dbt's own selector (``dbt ls``)."""
+"""The monthly dbt build runs what the month needs: every model, the tests on the marts, seeds (and the tests
+upstream of the marts) only when the seed files changed, no dbt unit tests outside CI. Checked on a real
+PostgreSQL database and with dbt's own selector (``dbt ls``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -56,7 +58,7 @@ def test_unchanged_seeds_are_skipped_once_recorded(plan_db, project):
     record_seeds(plan_db, project, plan_build(plan_db, project, unit_tests=False).checksum)
     plan = plan_build(plan_db, project, unit_tests=False)
     assert plan.seeds_current
-    assert plan.exclude == "resource_type:seed test_type:unit"
+    assert plan.exclude == "resource_type:seed test_type:unit tag:upstream"
 
 
 def test_changed_seed_files_are_loaded_again(plan_db, project):
@@ -67,6 +69,7 @@ def test_changed_seed_files_are_loaded_again(plan_db, project):
     plan = plan_build(plan_db, project, unit_tests=False)
     assert not plan.seeds_current
     assert "resource_type:seed" not in (plan.exclude or "")
+    assert "tag:upstream" not in (plan.exclude or ""), "loaded seeds are tested by the upstream tests"
 
 
 def test_a_dropped_seed_table_is_loaded_again(plan_db, project):
@@ -78,6 +81,12 @@ def test_a_dropped_seed_table_is_loaded_again(plan_db, project):
 
 def test_ci_runs_the_unit_tests(plan_db, project):
     assert plan_build(plan_db, project, unit_tests=True).exclude is None
+
+
+def test_ci_runs_every_data_test_even_with_current_seeds(plan_db, project):
+    _create_seed_tables(plan_db, project)
+    record_seeds(plan_db, project, plan_build(plan_db, project, unit_tests=True).checksum)
+    assert plan_build(plan_db, project, unit_tests=True).exclude == "resource_type:seed"
 
 
 def _dbt_ls(tmp_path: Path, *args: str) -> list[str]:
@@ -97,3 +106,45 @@ def test_dbt_reads_the_exclusion_as_meant(tmp_path):
     )
     assert '"seed"}' not in excluded and '"unit_test"}' not in excluded
     assert '"model"}' in excluded and '"test"}' in excluded
+
+
+def _nodes(tmp_path: Path, *args: str) -> dict[str, dict]:
+    keys = ("unique_id", "resource_type", "original_file_path")
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt), "ls", "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp_path / "target"), *args]
+    command += ["--output", "json", "--output-keys", *keys, "--quiet"]
+    env = os.environ | {"DBT_LOG_PATH": str(tmp_path / "logs"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    result = subprocess.run(command, cwd=DBT_DIR, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    nodes = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return {node["unique_id"]: node for node in nodes}
+
+
+def _of(nodes: dict[str, dict], kind: str) -> set[str]:
+    return {key for key, node in nodes.items() if node["resource_type"] == kind}
+
+
+def test_a_monthly_build_builds_every_model_and_tests_every_mart(plan_db, project, tmp_path):
+    """A month of an unchanged release: all the models (every mart among them) and every data test defined on
+    a mart; the tests upstream of the marts, the seeds and the unit tests are left to CI and seed-loading builds.
+    A full build (CI) selects everything."""
+    _create_seed_tables(plan_db, project)
+    record_seeds(plan_db, project, plan_build(plan_db, project, unit_tests=False).checksum)
+    monthly_exclude = plan_build(plan_db, project, unit_tests=False).exclude
+    assert monthly_exclude is not None
+
+    everything = _nodes(tmp_path / "all")
+    monthly = _nodes(tmp_path / "monthly", "--exclude", monthly_exclude)
+
+    marts = {
+        key for key in _of(everything, "model") if everything[key]["original_file_path"].startswith("models/marts")
+    }
+    assert len(marts) >= 10 and _of(monthly, "model") == _of(everything, "model")
+    mart_tests = {
+        key for key in _of(everything, "test") if everything[key]["original_file_path"].startswith("models/marts/")
+    }
+    assert mart_tests and _of(monthly, "test") == mart_tests
+    assert not _of(monthly, "seed") and not _of(monthly, "unit_test")
+    upstream = _of(everything, "test") - mart_tests
+    assert upstream, "the upstream tests still exist and run in full builds"
+    assert all(not everything[key]["original_file_path"].startswith("models/marts/") for key in upstream)
