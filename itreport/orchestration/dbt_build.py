@@ -16,6 +16,7 @@ cache_dir``) between runs, so a month re-parses only what changed (nothing, with
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,10 @@ class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
         super().execute(context, **kwargs)
         with warehouse.connect(settings, autocommit=True) as conn:
             record_seeds(conn, project_dir, plan.checksum)
+
+    def calculate_openlineage_events_completes(self, *args: Any, **kwargs: Any) -> bool:
+        """Lineage events only for Airflow's OpenLineage provider, the one reader of them: without it, Cosmos
+        would still import the OpenLineage client and parse the build's artifacts for nothing."""
+        if importlib.util.find_spec("airflow.providers.openlineage") is None:
+            return False
+        return super().calculate_openlineage_events_completes(*args, **kwargs)
