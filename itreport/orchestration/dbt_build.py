@@ -164,6 +164,13 @@ def record_views(conn: psycopg.Connection, project_dir: Path, checksum: str) -> 
     )
 
 
+def record_full_build(conn: psycopg.Connection, project_dir: Path, dbt_vars: Mapping[str, object]) -> None:
+    """After a successful full ``dbt build`` run outside the DAG (a rebuild of the history): the seeds and views
+    are current, so the next monthly build needs neither."""
+    record_seeds(conn, project_dir, seed_checksum(project_dir))
+    record_views(conn, project_dir, view_checksum(project_dir, dbt_vars))
+
+
 def partial_parse_cache(dag_id: str, task_id: str) -> Path | None:
     """Cosmos's cache folder for this task's ``partial_parse.msgpack`` (None when Cosmos's caches are off).
 

@@ -19,6 +19,7 @@ from psycopg import sql
 from itreport.orchestration.dbt_build import (
     BuildPlan,
     plan_build,
+    record_full_build,
     record_seeds,
     record_views,
     seed_tables,
@@ -110,6 +111,14 @@ def test_a_month_of_an_unchanged_release_builds_the_tables_only(plan_db, project
     plan = _month_after_a_build(plan_db, project)
     assert plan.views_current
     assert plan.exclude == "resource_type:seed test_type:unit tag:upstream config.materialized:view"
+
+
+def test_a_full_build_outside_the_dag_makes_the_next_month_build_the_tables_only(plan_db, project):
+    _create_seed_tables(plan_db, project)
+    _create_views(plan_db, project)
+    record_full_build(plan_db, project, VARS)
+    plan = plan_build(plan_db, project, unit_tests=False, dbt_vars=VARS)
+    assert plan.seeds_current and plan.views_current
 
 
 def test_changed_models_or_vars_replace_the_views(plan_db, project):
