@@ -25,6 +25,7 @@ from ingestion.domain.resources import package_file
 if TYPE_CHECKING:
     import great_expectations as gx
     from great_expectations.data_context import FileDataContext
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 
 GX_DIR = package_file("expectations", "gx")
 EXPECTATIONS_DIR = GX_DIR.parent
@@ -78,15 +79,15 @@ def open_context(home: Path, warehouse_url: str | None = None) -> FileDataContex
     return context
 
 
-def update_data_docs(context: FileDataContext) -> None:
-    """Data Docs after a checkpoint run, updated rather than rebuilt: the checkpoint's ``UpdateDataDocsAction``
-    has rendered the results it just stored; this renders the suites' pages (a fixed number, so suites no run
-    used are listed too) and the index, which lists the latest ``VALIDATION_RESULTS_IN_INDEX`` results. Pages of
-    older results stay as they were rendered."""
+def update_data_docs(context: FileDataContext, results: Iterable[ValidationResultIdentifier] = ()) -> None:
+    """Data Docs after a checkpoint run, updated rather than rebuilt, in one pass: the pages of ``results`` (what
+    the run just stored), the suites' pages (a fixed number, so suites no run used are listed too) and the index,
+    which lists the latest ``VALIDATION_RESULTS_IN_INDEX`` results. Pages of older results stay as they were
+    rendered. (A checkpoint's ``UpdateDataDocsAction`` would render the index once per validation result.)"""
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
     suites = [ExpectationSuiteIdentifier(name=path.stem) for path in sorted(SUITES_DIR.glob("*.json"))]
-    context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=suites)
+    context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=[*results, *suites])
 
 
 def build_data_docs(home: Path) -> Path:
@@ -201,7 +202,7 @@ def create_project(root: Path, warehouse_url: str, catalogue: Catalogue | None =
         gx.Checkpoint(
             name=WAREHOUSE_CHECKPOINT,
             validation_definitions=definitions,
-            actions=actions,
+            actions=[],  # expectations.warehouse updates Data Docs once per run (update_data_docs)
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
         )
     )

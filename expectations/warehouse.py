@@ -45,7 +45,7 @@ def run_warehouse_checks(
         try:
             context = open_context(home, warehouse_url)
             outcome = context.checkpoints.get(WAREHOUSE_CHECKPOINT).run()
-            update_data_docs(context)  # every suite's page; the new results were rendered by the checkpoint
+            update_data_docs(context, outcome.run_results)
         finally:
             drop_views(conn)
     failures = []

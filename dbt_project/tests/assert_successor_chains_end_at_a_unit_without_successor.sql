@@ -1,3 +1,5 @@
+{{ config(tags=["upstream"]) }}
+
 -- The current unit of every succession chain has no successor itself (else raise
 -- var successor_chain_max_depth).
 select

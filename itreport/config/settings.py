@@ -33,7 +33,7 @@
 | ITREPORT_DEADLINE_ALERT_HOURS | 6 | alert when a run is not done this long after queued |
 | ITREPORT_PUBLICATION_DIR | ITREPORT_HOME/publication | where approved annual results go (the website's folder) |
 | ITREPORT_ISSUING_DEPARTMENT | Cục Ứng dụng công nghệ thông tin | the department named on documents |
-| ITREPORT_DBT_UNIT_TESTS | false | ``true`` (CI): the monthly ``dbt build`` runs dbt's unit tests too |
+| ITREPORT_DBT_UNIT_TESTS | false | ``true`` (CI): the monthly ``dbt build`` runs unit tests and every data test |
 """
 
 from __future__ import annotations

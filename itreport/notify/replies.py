@@ -176,6 +176,7 @@ def send_pending_replies(
     counts = {RECEIPT: 0, REJECTION: 0, "no_reply": 0, "withheld": 0, "claimed_elsewhere": 0}
     now = now or datetime.now(UTC)
     max_age = None if settings.notify_max_age_days is None else timedelta(days=settings.notify_max_age_days)
+    withheld: list[Reply] = []
     with warehouse.connect(settings, autocommit=True) as conn:
         ensure_raw_schema(conn)
         for entry in pending_entries(conn):
@@ -184,7 +185,7 @@ def send_pending_replies(
                 counts["no_reply"] += 1
                 continue
             if max_age is not None and entry.received_at and now - entry.received_at > max_age:
-                _record(conn, reply, withheld_reason=f"received more than {settings.notify_max_age_days} days ago")
+                withheld.append(reply)
                 counts["withheld"] += 1
                 continue
             email = OutgoingEmail(
@@ -203,12 +204,23 @@ def send_pending_replies(
                 if state_of(conn, email) == "sent":
                     _record(conn, reply)
                 counts["claimed_elsewhere"] += 1
+        if withheld:  # one transaction: a backfill withholds thousands; a run that dies first leaves them pending
+            with conn.transaction():
+                _record_many(conn, withheld, f"received more than {settings.notify_max_age_days} days ago")
     return counts
 
 
-def _record(conn: psycopg.Connection, reply: Reply, withheld_reason: str | None = None) -> None:
-    conn.execute(
-        "insert into raw.replies (message_hash, reply_kind, recipient, subject, withheld_reason) "
-        "values (%s, %s, %s, %s, %s) on conflict (message_hash) do nothing",
-        (reply.message_hash, reply.kind, reply.to, reply.subject, withheld_reason),
-    )
+_RECORD = (
+    "insert into raw.replies (message_hash, reply_kind, recipient, subject, withheld_reason) "
+    "values (%s, %s, %s, %s, %s) on conflict (message_hash) do nothing"
+)
+
+
+def _record(conn: psycopg.Connection, reply: Reply) -> None:
+    _record_many(conn, [reply], None)
+
+
+def _record_many(conn: psycopg.Connection, replies: list[Reply], withheld_reason: str | None) -> None:
+    rows = [(reply.message_hash, reply.kind, reply.to, reply.subject, withheld_reason) for reply in replies]
+    with conn.cursor() as cursor:
+        cursor.executemany(_RECORD, rows)

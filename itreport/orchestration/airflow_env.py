@@ -39,6 +39,8 @@ def configure(settings: Settings, smtp_url: str | None = None, *, quiet: bool = 
         "GX_ANALYTICS_ENABLED": "false",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
+        # Cosmos keeps dbt's partial parse between runs here (its default is the system's temporary folder)
+        "AIRFLOW__COSMOS__CACHE_DIR": str(settings.home / "cosmos"),
         # dag.test() cannot run a DAG with a DeadlineAlert (apache/airflow#73428): off here, on for a real scheduler
         "ITREPORT_DEADLINE_ALERT": "false",
     }

@@ -1,14 +1,30 @@
-"""What the monthly ``dbt build`` runs: the month's models and tests, seeds only when they changed.
+"""What the monthly ``dbt build`` runs: every model, the tests on the marts, seeds only when they changed.
 
 Seeds (the registry, the catalogue, targets, weights) change with a release, not with a month: their files'
 checksum is kept in the warehouse (``raw.dbt_seed_state``) after each successful build, and a build whose seed
 files match it (and whose seed tables are all there) excludes them. dbt unit tests test the SQL, not the data:
 they run in CI (the test suite's full builds, or ``ITREPORT_DBT_UNIT_TESTS=true``), not in production runs.
+The data tests upstream of the marts (tag ``upstream``: sources, staging, intermediate, the registry's
+successions) test the SQL and its inputs (raw data is checked by GX at intake): they run in CI and in every build
+that loads seeds, and a month of an unchanged release runs only the tests on the marts (whose contracts are
+enforced on every build).
+
+Views (staging, intermediate) change with a release too: the checksum of what compiles them (models, macros,
+``dbt_project.yml``, the vars, dbt's version) is kept in ``raw.dbt_view_state``, and such a month (all its views
+there) builds only the tables, which is most of a build's time saved: replacing a view locks it while the other
+threads read it.
+
+dbt parses the project partially: Cosmos keeps ``partial_parse.msgpack`` in its cache folder (``[cosmos]
+cache_dir``) between runs, so a month re-parses only what changed (nothing, within a release).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import importlib.util
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +33,17 @@ import psycopg
 from cosmos.operators.local import DbtBuildLocalOperator
 
 SEED_SCHEMA = "reference"
+UPSTREAM_TESTS = "tag:upstream"  # dbt_project.yml: data tests upstream of the marts
+VIEWS = "config.materialized:view"
+VIEW_FOLDERS = ("staging", "intermediate")  # dbt_project.yml: views, in schemas named as their folders
+VIEW_STATE_DDL = """
+create schema if not exists raw;
+create table if not exists raw.dbt_view_state (
+    project text primary key,
+    checksum text not null,
+    built_at timestamptz not null default now()
+)
+"""
 SEED_STATE_DDL = """
 create schema if not exists raw;
 create table if not exists raw.dbt_seed_state (
@@ -45,11 +72,33 @@ def seed_tables(project_dir: Path) -> list[str]:
     return sorted(p.stem for p in (project_dir / "seeds").rglob("*.csv"))
 
 
+def view_checksum(project_dir: Path, dbt_vars: Mapping[str, object]) -> str:
+    """What decides the views' SQL: models, macros, the project file, the vars and the dbt version."""
+    digest = hashlib.sha256()
+    files = sorted(p for folder in ("models", "macros") for p in (project_dir / folder).rglob("*") if p.is_file())
+    for path in [*files, project_dir / "dbt_project.yml"]:
+        digest.update(path.relative_to(project_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    digest.update(json.dumps(dict(dbt_vars), sort_keys=True, default=str).encode() + b"\0")
+    for package in ("dbt-core", "dbt-postgres"):
+        digest.update(importlib.metadata.version(package).encode() + b"\0")
+    return digest.hexdigest()
+
+
+def view_models(project_dir: Path) -> list[tuple[str, str]]:
+    """(schema, view) of every model dbt_project.yml materializes as a view."""
+    return sorted(
+        (folder, path.stem) for folder in VIEW_FOLDERS for path in (project_dir / "models" / folder).rglob("*.sql")
+    )
+
+
 @dataclass(frozen=True)
 class BuildPlan:
     checksum: str
     seeds_current: bool  # the warehouse holds these very seed files: no need to load them again
     unit_tests: bool
+    views_checksum: str = ""
+    views_current: bool = False  # every view is there, compiled from these very files: no need to replace it
 
     @property
     def exclude(self) -> str | None:
@@ -57,10 +106,16 @@ class BuildPlan:
         parts = ["resource_type:seed"] if self.seeds_current else []
         if not self.unit_tests:
             parts.append("test_type:unit")
+            if self.seeds_current:
+                parts.append(UPSTREAM_TESTS)
+                if self.views_current:
+                    parts.append(VIEWS)
         return " ".join(parts) or None
 
 
-def plan_build(conn: psycopg.Connection, project_dir: Path, *, unit_tests: bool) -> BuildPlan:
+def plan_build(
+    conn: psycopg.Connection, project_dir: Path, *, unit_tests: bool, dbt_vars: Mapping[str, object] | None = None
+) -> BuildPlan:
     checksum = seed_checksum(project_dir)
     conn.execute(SEED_STATE_DDL)
     row = conn.execute("select checksum from raw.dbt_seed_state where project = %s", (project_dir.name,)).fetchone()
@@ -70,7 +125,19 @@ def plan_build(conn: psycopg.Connection, project_dir: Path, *, unit_tests: bool)
         (SEED_SCHEMA, tables),
     ).fetchone()
     seeds_current = row is not None and row[0] == checksum and present is not None and present[0] == len(tables)
-    return BuildPlan(checksum, seeds_current, unit_tests)
+    views = view_checksum(project_dir, dbt_vars or {})
+    conn.execute(VIEW_STATE_DDL)
+    recorded = conn.execute("select checksum from raw.dbt_view_state where project = %s", (project_dir.name,))
+    expected = view_models(project_dir)
+    existing = {
+        (schema, name)
+        for schema, name in conn.execute(
+            "select table_schema, table_name from information_schema.views where table_schema = any(%s)",
+            (list(VIEW_FOLDERS),),
+        )
+    }
+    views_current = recorded.fetchone() == (views,) and set(expected) <= existing
+    return BuildPlan(checksum, seeds_current, unit_tests, views, views_current)
 
 
 def record_seeds(conn: psycopg.Connection, project_dir: Path, checksum: str) -> None:
@@ -85,6 +152,37 @@ def record_seeds(conn: psycopg.Connection, project_dir: Path, checksum: str) -> 
     )
 
 
+def record_views(conn: psycopg.Connection, project_dir: Path, checksum: str) -> None:
+    """After a successful build: the warehouse's views are those compiled from ``checksum``."""
+    conn.execute(VIEW_STATE_DDL)
+    conn.execute(
+        """
+        insert into raw.dbt_view_state (project, checksum) values (%s, %s)
+        on conflict (project) do update set checksum = excluded.checksum, built_at = now()
+        """,
+        (project_dir.name, checksum),
+    )
+
+
+def record_full_build(conn: psycopg.Connection, project_dir: Path, dbt_vars: Mapping[str, object]) -> None:
+    """After a successful full ``dbt build`` run outside the DAG (a rebuild of the history): the seeds and views
+    are current, so the next monthly build needs neither."""
+    record_seeds(conn, project_dir, seed_checksum(project_dir))
+    record_views(conn, project_dir, view_checksum(project_dir, dbt_vars))
+
+
+def partial_parse_cache(dag_id: str, task_id: str) -> Path | None:
+    """Cosmos's cache folder for this task's ``partial_parse.msgpack`` (None when Cosmos's caches are off).
+
+    A standalone Cosmos operator gets no cache folder (only ``DbtDag``/``DbtTaskGroup`` give theirs one), so
+    without this every build would parse the whole project again."""
+    from cosmos import settings as cosmos_settings
+
+    if not (cosmos_settings.enable_cache and cosmos_settings.enable_cache_partial_parse):
+        return None
+    return Path(cosmos_settings.cache_dir) / f"{dag_id}__{task_id}"
+
+
 class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
     """Cosmos' ``dbt build``, excluding what :func:`plan_build` says the month does not need."""
 
@@ -95,9 +193,18 @@ class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
         settings = Settings.from_env()
         project_dir = Path(self.project_dir)
         with warehouse.connect(settings, autocommit=True) as conn:
-            plan = plan_build(conn, project_dir, unit_tests=settings.dbt_unit_tests)
+            plan = plan_build(conn, project_dir, unit_tests=settings.dbt_unit_tests, dbt_vars=self.vars or {})
         self.exclude = plan.exclude
         self.log.info("dbt build excludes: %s", plan.exclude or "nothing")
+        self.cache_dir = self.cache_dir or partial_parse_cache(self.dag_id, self.task_id)
         super().execute(context, **kwargs)
         with warehouse.connect(settings, autocommit=True) as conn:
             record_seeds(conn, project_dir, plan.checksum)
+            record_views(conn, project_dir, plan.views_checksum)
+
+    def calculate_openlineage_events_completes(self, *args: Any, **kwargs: Any) -> bool:
+        """Lineage events only for Airflow's OpenLineage provider, the one reader of them: without it, Cosmos
+        would still import the OpenLineage client and parse the build's artifacts for nothing."""
+        if importlib.util.find_spec("airflow.providers.openlineage") is None:
+            return False
+        return super().calculate_openlineage_events_completes(*args, **kwargs)

@@ -2,7 +2,8 @@
 
 Each task reads the settings where it runs (a worker's environment) and calls a plain function that tests call
 without Airflow. Heavy imports (GX, dbt, python-docx, pandas) stay inside the task bodies so that parsing a DAG
-file stays fast.
+file stays fast. A task returning a dict says ``multiple_outputs=False`` when nothing reads its keys one by one
+(TaskFlow infers True from the ``dict`` annotation and stores one XCom per key besides the whole).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from airflow.sdk import get_current_context, task
 from itreport.config.settings import Settings
 
 
-@task
+@task(multiple_outputs=False)
 def prepare_warehouse() -> dict[str, str]:
     """Start (embedded) or reach the warehouse; returns the dbt connection environment."""
     from itreport.orchestration.close import ensure_warehouse
@@ -28,7 +29,7 @@ def intake() -> dict[str, object]:
     return run_intake(Settings.from_env()).as_dict()
 
 
-@task
+@task(multiple_outputs=False)
 def send_replies() -> dict[str, int]:
     """Receipts and rejections to agencies for messages not yet answered (each message once)."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
@@ -84,7 +85,7 @@ def dbt_build(settings: Settings):  # -> cosmos DbtBuildLocalOperator
     )
 
 
-@task(retries=0)
+@task(retries=0, multiple_outputs=False)
 def warehouse_checks() -> dict[str, object]:
     """GX checkpoint on the marts just built; a failed expectation fails the task (no alert goes out)."""
     from expectations.warehouse import run_warehouse_checks
@@ -105,7 +106,7 @@ def send_pending_alerts() -> list[dict]:
         return send_pending(Settings.from_env(), hook)
 
 
-@task(retries=0)
+@task(retries=0, multiple_outputs=False)
 def audit(period: str) -> dict[str, object]:
     """The ledger against the archive and the warehouse; any problem fails the task (no alert goes out)."""
     from ingestion.domain.periods import parse_period
@@ -117,7 +118,7 @@ def audit(period: str) -> dict[str, object]:
     return report.as_dict()
 
 
-@task
+@task(multiple_outputs=False)
 def send_compliance_alert(period: str) -> dict[str, object]:
     """The period's compliance alert to ministry staff, once per content (``resend_alert`` forces it)."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
