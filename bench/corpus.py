@@ -88,7 +88,7 @@ def deliver(corpus: Path, labels: list[str], target: Path) -> Path:
     for sub in ("new", "cur", "tmp"):
         (target / sub).mkdir(parents=True, exist_ok=True)
         for source in (corpus / sub).iterdir() if (corpus / sub).exists() else ():
-            if source.name[:7] in wanted:
+            if source.name[:7] in wanted and not (target / sub / source.name).exists():
                 _link_or_copy(source, target / sub / source.name)
     return target
 
