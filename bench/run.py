@@ -1,9 +1,15 @@
 """``make bench``: every figure of issue 12 side by side in one run, each as a ratio to its floor.
 
 Writes ``<state>/bench/results.md`` and ``results.json`` (state: ``ITREPORT_HOME``, default ``.local``). The bench
-runs in a home of its own (``<state>/bench/home``: its own embedded PostgreSQL, Airflow metadata, archive), one
-fresh database per scenario, each measurement in a child process whose peak memory ``os.wait4`` reports.
-Corpora are cached under ``<state>/bench/cache``. ``BENCH_QUICK=1`` shrinks every size (a smoke run, not figures).
+runs in a home of its own (``<state>/bench/home``: its own embedded PostgreSQL and Airflow metadata); each sample
+of a scenario gets a fresh database and a fresh state folder (archive, GX results, dbt target), and runs in a
+child process whose peak memory ``os.wait4`` reports (through :mod:`bench.launch`). Corpora are cached under
+``<state>/bench/cache``.
+
+Every figure is sampled ``BENCH_REPEATS`` times (default 3) and reported as a median, all samples in the JSON:
+one pass takes a sample of each, then further rounds add samples, cheapest figure first, as long as the next
+one fits in ``BENCH_BUDGET`` seconds (default 900); the table says how many samples each median is of.
+``BENCH_QUICK=1`` shrinks every size and takes one sample (a smoke run, not figures).
 """
 
 from __future__ import annotations
@@ -11,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -24,41 +32,66 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from bench import corpus, synthetic, targets
-from ingestion.domain.periods import FIRST_PERIOD, add_months
+from ingestion.domain.periods import FIRST_PERIOD, add_months, parse_period
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def last_month(today: date) -> date:
+    return add_months(today.replace(day=1), -1)
+
+
+def months_between(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
 @dataclasses.dataclass(frozen=True)
 class Sizes:
-    months: int  # 93-unit sample months for the intake figures and the history prefix
+    small_months: int  # 93-unit months of the small intake mailbox
+    large_months: int  # and of the large one (the marginal cost per message is between the two)
+    history_months: int  # 2009-06 → last month, at 93 units
     national_units: int
     repeats: int
+    budget_seconds: float
+    quick: bool
 
     @classmethod
-    def from_env(cls) -> Sizes:
-        quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    def from_env(cls, env: dict[str, str] | None = None, today: date | None = None) -> Sizes:
+        env = dict(os.environ if env is None else env)
+        quick = env.get("BENCH_QUICK", "") not in ("", "0")
+        history = months_between(FIRST_PERIOD, last_month(today or date.today()))
         return cls(
-            months=int(os.environ.get("BENCH_MONTHS") or (2 if quick else 10)),
-            national_units=int(os.environ.get("BENCH_UNITS") or (200 if quick else 12_000)),
-            repeats=int(os.environ.get("BENCH_REPEATS") or (1 if quick else 3)),
+            small_months=1,
+            large_months=int(env.get("BENCH_MONTHS") or (2 if quick else 10)),
+            history_months=int(env.get("BENCH_HISTORY_MONTHS") or (3 if quick else history)),
+            national_units=int(env.get("BENCH_UNITS") or (200 if quick else 12_000)),
+            repeats=int(env.get("BENCH_REPEATS") or (1 if quick else 3)),
+            budget_seconds=float(env.get("BENCH_BUDGET") or 900),
+            quick=quick,
         )
 
 
 class Bench:
-    def __init__(self, state: Path, console: Console) -> None:
+    def __init__(self, state: Path, console: Console, sizes: Sizes) -> None:
         self.root = state / "bench"
         self.home = self.root / "home"
+        self.homes = self.root / "homes"
         self.cache = self.root / "cache"
         self.logs = self.root / "logs"
         self.console = console
+        self.sizes = sizes
         self.figures: dict[str, Any] = {}
         self.failures: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}  # figure → why it has fewer samples than asked
+        self.samplers: dict[str, Callable[[int], dict[str, Any]]] = {}
+        self.loads: list[float] = []  # 1-minute load average at each step's start and end
+        self.started = time.perf_counter()
         self.env = os.environ | {
-            "ITREPORT_HOME": str(self.home),
             "AIRFLOW_HOME": str(self.home / "airflow"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
             "PYTHONPATH": str(ROOT),
+            # every close replies to its agencies (2009's mail is older than the default 30 days, month N's not)
+            "ITREPORT_NOTIFY_MAX_AGE_DAYS": "none",
         }
         self.env.pop("ITREPORT_MAILDIR", None)
         self.env.pop("ITREPORT_WAREHOUSE_URL", None)
@@ -67,55 +100,125 @@ class Bench:
     def settings(self) -> Any:
         from itreport.config.settings import Settings
 
-        return Settings.from_env(self.env)
+        return Settings.from_env(self.env | {"ITREPORT_HOME": str(self.home)})
 
     def start(self) -> None:
         from itreport.config import warehouse
 
-        for folder in (self.home, self.cache, self.logs):
+        for folder in (self.home, self.homes, self.cache, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
         warehouse.warehouse_url(self.settings())
         self.server = warehouse._embedded_server(self.settings())
         airflow = Path(sys.executable).with_name("airflow")
+        env = self.env | {"ITREPORT_HOME": str(self.home)}
         with (self.logs / "airflow-migrate.log").open("ab") as log:
-            subprocess.run([str(airflow), "db", "migrate"], check=True, stdout=log, stderr=log, env=self.env)
+            subprocess.run([str(airflow), "db", "migrate"], check=True, stdout=log, stderr=log, env=env)
 
-    def database(self, name: str) -> str:
+    def database(self, name: str, *, template: str | None = None) -> str:
+        """A new database ``name`` (a copy of ``template`` when given) and a new state folder beside it."""
         import psycopg
 
         with psycopg.connect(self.server.get_uri(), autocommit=True) as admin:
             admin.execute(f"drop database if exists {name} with (force)")
-            admin.execute(f"create database {name}")
+            admin.execute(f"create database {name}" + (f" template {template}" if template else ""))
+        home = self.homes / name
+        shutil.rmtree(home, ignore_errors=True)
+        if template:
+            shutil.copytree(self.homes / template, home, symlinks=True, copy_function=_link_archive)
+        home.mkdir(parents=True, exist_ok=True)
         return self.server.get_uri(name)
 
     def probe(
-        self, name: str, args: dict[str, Any], *, database: str, maildir: Path | None = None, fresh: bool = True
+        self,
+        name: str,
+        args: dict[str, Any],
+        *,
+        database: str,
+        maildir: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """One probe in a child process (on a new ``database`` unless not ``fresh``); adds its peak memory (MB)
-        and wall time (s, interpreter start included)."""
-        url = self.database(database) if fresh else self.server.get_uri(database)
-        env = self.env | {"ITREPORT_WAREHOUSE_URL": url}
+        """One probe in a child process on ``database`` and its state folder (see :meth:`database`); adds its
+        peak memory (MB) and wall time (s, interpreter start included)."""
+        env = (
+            self.env
+            | (env or {})
+            | {
+                "ITREPORT_WAREHOUSE_URL": self.server.get_uri(database),
+                "ITREPORT_HOME": str(self.homes / database),
+            }
+        )
         if maildir is not None:
             env["ITREPORT_MAILDIR"] = str(maildir)
-        tag = args.get("period", "")
-        out = self.logs / f"{database}-{name}{tag}.json"
+        tag = f"{database}-{name}{args.get('period', '')}"
+        out, peak = self.logs / f"{tag}.json", self.logs / f"{tag}.peak"
         out.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "bench.probes", name, json.dumps(args), str(out)]
+        command = [sys.executable, "-m", "bench.launch", str(peak), sys.executable, "-m", "bench.probes", name]
+        command += [json.dumps(args), str(out)]
         started = time.perf_counter()
-        with (self.logs / f"{database}-{name}{tag}.log").open("wb") as log:
-            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-            _, status, usage = os.wait4(process.pid, 0)
-            process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0 or not out.exists():
-            raise RuntimeError(f"probe {name} exited {process.returncode}; see {log.name} in {self.logs}")
+        with (self.logs / f"{tag}.log").open("wb") as log:
+            returncode = subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=log).returncode
+        if returncode != 0 or not out.exists():
+            raise RuntimeError(f"probe {name} exited {returncode}; see {tag}.log in {self.logs}")
         result = json.loads(out.read_text(encoding="utf-8"))
-        result["peak_mb"] = usage.ru_maxrss / 1024
+        result["peak_mb"] = int(peak.read_text(encoding="utf-8")) / 1024
         result["wall_seconds"] = time.perf_counter() - started
         return result
 
+    def sample(self, key: str, take: Callable[[int], dict[str, Any]]) -> None:
+        """The first sample of figure ``key`` (``take(i)`` makes sample i); :meth:`more_samples` takes the rest."""
+        self.samplers[key] = take
+        self._take(key)
 
-def last_month(today: date) -> date:
-    return add_months(today.replace(day=1), -1)
+    def _take(self, key: str) -> None:
+        samples: list[dict[str, Any]] = self.figures.setdefault(key, [])
+        started = time.perf_counter()
+        result = self.samplers[key](len(samples))
+        result["sample_seconds"] = time.perf_counter() - started
+        samples.append(result)
+
+    def one_sample_seconds(self, key: str) -> float:
+        return statistics.median(s["sample_seconds"] for s in self.figures[key])
+
+    def more_samples(self, progress: Progress) -> None:
+        """Samples 2..repeats of every figure, round by round, cheapest figure first, each only if it still fits
+        the budget (the figures left short are noted)."""
+        measured = [key for key in self.samplers if self.figures.get(key)]  # a figure whose first sample failed: no
+        task = progress.add_task("more samples", total=sum(self.sizes.repeats - len(self.figures[k]) for k in measured))
+        for _ in range(self.sizes.repeats - 1):
+            for key in sorted(measured, key=self.one_sample_seconds):
+                if len(self.figures[key]) >= self.sizes.repeats:
+                    continue
+                if time.perf_counter() - self.started + self.one_sample_seconds(key) > self.sizes.budget_seconds:
+                    continue
+                progress.update(task, description=f"another sample: {key}")
+                try:
+                    self._take(key)
+                except Exception as error:
+                    self.failures[f"another sample of {key}"] = f"{type(error).__name__}: {error}"
+                progress.advance(task)
+        progress.remove_task(task)
+        for key in measured:
+            taken = len(self.figures[key])
+            if taken < self.sizes.repeats:
+                self.skipped[key] = (
+                    f"{taken} of {self.sizes.repeats} samples: one takes {self.one_sample_seconds(key):.0f} s, "
+                    f"more would pass the {self.sizes.budget_seconds:.0f} s budget"
+                )
+
+
+def _link_archive(source: str, target: str) -> None:
+    """Copy a state folder's file; the archive's are written once (named by content hash), so they are linked."""
+    if f"{os.sep}archive{os.sep}" in source:
+        os.link(source, target)
+    else:
+        shutil.copy2(source, target)
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    action: Callable[[], None]
 
 
 def run(console: Console) -> Path:
@@ -124,127 +227,194 @@ def run(console: Console) -> Path:
 
     sizes = Sizes.from_env()
     state = Settings.from_env().home
-    bench = Bench(state, console)
-    labels = corpus.periods(sizes.months + 1)
-    full_months = len(corpus.periods(_months_between(FIRST_PERIOD, last_month(date.today()))))
-    mail = bench.home / "mail"
-    started = time.perf_counter()
+    bench = Bench(state, console, sizes)
+    history = corpus.periods(sizes.history_months + 1)  # the history and month N after it
+    month_n = history[-1]
+    mail = bench.root / "mail"
     load_before = os.getloadavg()
-    steps: list[tuple[str, Callable[[], None]]] = []
+    steps: list[Step] = []
+    progress_bar: list[Progress] = []
 
-    def step(title: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    def step(key: str, title: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
         def register(action: Callable[[], None]) -> Callable[[], None]:
-            steps.append((title, action))
+            steps.append(Step(key, title, action))
             return action
 
         return register
 
-    @step("warehouse and Airflow metadata of the bench")
+    @step("start", "warehouse and Airflow metadata of the bench")
     def _start() -> None:
         bench.start()
 
-    docx_months = min(sizes.months, 3)
     mixed_corpus: list[Path] = []
 
-    @step(f"93-unit sample months (cached): {sizes.months + 1} mixed, {docx_months} .docx only")
+    @step("corpora", f"93-unit sample months (cached): {len(history)} mixed, {sizes.large_months} .docx only")
     def _corpora() -> None:
-        mixed = corpus.build_corpus(bench.cache, sizes.months + 1, with_doc=True)
-        docx = corpus.build_corpus(bench.cache, docx_months, with_doc=False)
-        corpus.copy_months(mixed, labels[: sizes.months], mail / "mixed")
-        corpus.copy_months(docx, labels[:docx_months], mail / "docx")
-        corpus.copy_months(mixed, [], mail / "close")
-        corpus.copy_months(mixed, labels[: sizes.months], mail / "history")
+        progress = progress_bar[0]
+        mixed = corpus.build_corpus(bench.cache, len(history), with_doc=True, progress=progress)
+        docx = corpus.build_corpus(bench.cache, sizes.large_months, with_doc=False, progress=progress)
+        for kind, source in (("docx", docx), ("mixed", mixed)):
+            corpus.copy_months(source, history[: sizes.small_months], mail / f"{kind}-small")
+            corpus.copy_months(source, history[: sizes.large_months], mail / f"{kind}-large")
+        corpus.copy_months(mixed, history[:-1], mail / "history")
         mixed_corpus.append(mixed)
 
     national: list[synthetic.SyntheticMonth] = []
 
-    @step(f"{sizes.national_units:,}-unit month from the form's XML (cached)")
+    @step("national", f"{sizes.national_units:,}-unit month from the form's XML (cached)")
     def _national() -> None:
         national.append(synthetic.build_month(bench.cache / "national", sizes.national_units))
 
-    def floor(name: str) -> Callable[[], None]:
-        def action() -> None:
-            bench.figures[name] = [bench.probe(name, {}, database="bench_floor") for _ in range(sizes.repeats)]
+    for key, title in (
+        ("gx_import", "floor: GX import"),
+        ("empty_dag", "floor: empty DAG run through dag.test()"),
+        ("dbt_one_model", "floor: 1-model dbt build"),
+    ):
 
-        return action
+        def floor(key: str = key) -> None:
+            def take(index: int) -> dict[str, Any]:
+                bench.database("bench_floor")
+                return bench.probe(key, {}, database="bench_floor")
 
-    step(f"floor: GX import (×{sizes.repeats})")(floor("gx_import"))
-    step(f"floor: empty DAG run through dag.test() (×{sizes.repeats})")(floor("empty_dag"))
-    step(f"floor: 1-model dbt build (×{sizes.repeats})")(floor("dbt_one_model"))
+            bench.sample(key, take)
 
-    @step("floors: unzip + lxml + COPY, parse_report, antiword, LibreOffice, the .doc path")
+        step(key, title)(floor)
+
+    @step("parse_floors", "floors: unzip + lxml + COPY of each intake mailbox; parse_report, antiword, LibreOffice")
     def _parse() -> None:
-        args = {"maildirs": [str(mail / "mixed")]}
-        bench.figures["parse_floors"] = bench.probe("parse_floors", args, database="bench_floor")
+        labels = [f"{kind}-{size}" for kind in ("docx", "mixed") for size in ("small", "large")]
+        args = {"maildirs": {label: str(mail / label) for label in labels}, "sample": str(mail / "mixed-large")}
 
-    @step(f"intake of {docx_months} months of .docx mail")
-    def _intake_docx() -> None:
-        bench.figures["intake_docx"] = bench.probe("intake", {}, database="bench_docx", maildir=mail / "docx")
+        def take(index: int) -> dict[str, Any]:
+            bench.database("bench_floor")
+            return bench.probe("parse_floors", args, database="bench_floor")
 
-    @step(f"intake of {sizes.months} months of mixed .docx/.doc mail")
-    def _intake_mixed() -> None:
-        bench.figures["intake_mixed"] = bench.probe("intake", {}, database="bench_mixed", maildir=mail / "mixed")
+        bench.sample("parse_floors", take)
 
-    @step("monthly_close for months 1 and 2 (93 units) through dag.test()")
+    for kind in ("docx", "mixed"):
+
+        @step(
+            f"intake_{kind}",
+            f"intake of {sizes.small_months} and of {sizes.large_months} months of {kind} mail, fresh each time",
+        )
+        def _intake(kind: str = kind) -> None:
+            def take(index: int) -> dict[str, Any]:
+                runs = {}
+                for size in ("small", "large"):
+                    database = f"bench_{kind}_{size}"
+                    bench.database(database)
+                    runs[size] = bench.probe("intake", {}, database=database, maildir=mail / f"{kind}-{size}")
+                return runs
+
+            bench.sample(f"intake_{kind}", take)
+
+    @step("close", "monthly_close for months 1 and 2 (93 units) through dag.test()")
     def _close() -> None:
-        runs = []
-        for index, period in enumerate(labels[:2]):
-            args = {"period": period, "corpus": str(mixed_corpus[0])}
-            runs.append(bench.probe("close", args, database="bench_close", maildir=mail / "close", fresh=index == 0))
-        bench.figures["close"] = {"runs": runs}
+        def take(index: int) -> dict[str, Any]:
+            bench.database("bench_close")
+            maildir = corpus.copy_months(mixed_corpus[0], [], mail / "close")
+            runs = []
+            for period in history[:2]:
+                args = {"period": period, "corpus": str(mixed_corpus[0])}
+                runs.append(bench.probe("close", args, database="bench_close", maildir=maildir))
+            return {"runs": runs}
 
-    @step(f"history rebuild ({sizes.months} of {full_months} months), then month {sizes.months + 1}'s close")
+        bench.sample("close", take)
+
+    # Month N answers the mail received since it began (the hourly intake answered the history's at the time,
+    # and a rebuild mails nobody), as month 2 answers its own (month 1's close answered month 1's).
+    since = (date.today() - parse_period(month_n)).days + 1
+    month_n_replies = {"ITREPORT_NOTIFY_MAX_AGE_DAYS": str(max(since, 1))}
+
+    @step("history", f"history rebuild: {sizes.history_months} months {history[0]} → {history[-2]} at 93 units")
     def _history() -> None:
-        args = {"periods": labels[: sizes.months]}
-        result = bench.probe("history", args, database="bench_history", maildir=mail / "history")
-        args = {"period": labels[sizes.months], "corpus": str(mixed_corpus[0])}
-        month_n = bench.probe("close", args, database="bench_history", maildir=mail / "history", fresh=False)
-        bench.figures["history"] = result | {"full_months": full_months, "month_n": month_n}
+        def take(index: int) -> dict[str, Any]:
+            bench.database("bench_history")
+            args = {"periods": history[:-1]}
+            result = bench.probe("history", args, database="bench_history", maildir=mail / "history")
+            # Not part of the figure: the last month's close through the DAG, as after any rebuild, records the
+            # history's replies as withheld (too old to send), so month N's close answers only its own mail.
+            args = {"period": history[-2], "corpus": str(mixed_corpus[0])}
+            settle = bench.probe("close", args, database="bench_history", maildir=mail / "history", env=month_n_replies)
+            return result | {"last_month_close": settle}
 
-    @step(f"intake of the {sizes.national_units:,}-unit month (peak memory of the process)")
+        bench.sample("history", take)
+
+    @step("month_n", f"monthly_close of month N ({month_n}) on the rebuilt history (a copy of it each time)")
+    def _month_n() -> None:
+        if not bench.figures.get("history"):
+            raise RuntimeError("no history to close month N on")
+
+        def take(index: int) -> dict[str, Any]:
+            bench.database("bench_month_n", template="bench_history")
+            maildir = corpus.copy_months(mixed_corpus[0], history[:-1], mail / "month-n")
+            args = {"period": month_n, "corpus": str(mixed_corpus[0])}
+            return bench.probe("close", args, database="bench_month_n", maildir=maildir, env=month_n_replies)
+
+        bench.sample("month_n", take)
+
+    @step("intake_national", f"intake of the {sizes.national_units:,}-unit month (peak memory of the process)")
     def _intake_national() -> None:
         month = national[0]
-        args = {"seeds_dir": str(month.seeds_dir)}
-        bench.figures["intake_national"] = bench.probe("intake", args, database="bench_national", maildir=month.maildir)
+
+        def take(index: int) -> dict[str, Any]:
+            bench.database("bench_national")
+            args = {"seeds_dir": str(month.seeds_dir)}
+            return bench.probe("intake", args, database="bench_national", maildir=month.maildir) | {"plan": month.plan}
+
+        bench.sample("intake_national", take)
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with smtp_sink.running_sink(bench.home / "outbox") as smtp_url, Progress(*columns, console=console) as progress:
+        progress_bar.append(progress)
         bench.env["BENCH_SMTP_URL"] = smtp_url
         overall = progress.add_task("bench", total=len(steps))
-        for title, action in steps:
-            progress.update(overall, description=title)
+        for current in steps:
+            progress.update(overall, description=current.title)
+            bench.loads.append(os.getloadavg()[0])
             begun = time.perf_counter()
             try:
-                action()
-                progress.console.print(f"[green]✓[/] {title} ({time.perf_counter() - begun:.0f} s)")
+                current.action()
+                progress.console.print(f"[green]✓[/] {current.title} ({time.perf_counter() - begun:.0f} s)")
             except Exception as error:
-                bench.failures[title] = f"{type(error).__name__}: {error}"
-                progress.console.print(f"[red]✗[/] {title}: {error}")
+                bench.failures[current.title] = f"{type(error).__name__}: {error}"
+                progress.console.print(f"[red]✗[/] {current.title}: {error}")
+            bench.loads.append(os.getloadavg()[0])
             progress.advance(overall)
-    return report(bench, sizes, started, load_before)
+        progress.update(overall, description=f"more samples, up to {sizes.repeats} of each figure, within the budget")
+        bench.loads.append(os.getloadavg()[0])
+        bench.more_samples(progress)
+        bench.loads.append(os.getloadavg()[0])
+    return report(bench, load_before)
 
 
-def _months_between(first: date, last: date) -> int:
-    return (last.year - first.year) * 12 + last.month - first.month + 1
-
-
-def report(bench: Bench, sizes: Sizes, started: float, load_before: tuple[float, float, float]) -> Path:
+def report(bench: Bench, load_before: tuple[float, float, float]) -> Path:
     table = targets.rows(bench.figures)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - bench.started
     machine = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit.stdout.strip(),
         "cpus": os.cpu_count(),
         "load_before": load_before,
         "load_after": os.getloadavg(),
-        "bench_seconds": time.perf_counter() - started,
-        "sizes": dataclasses.asdict(sizes),
+        "load_max_1min": max(bench.loads, default=load_before[0]),
+        "bench_seconds": seconds,
+        "sizes": dataclasses.asdict(bench.sizes),
+        "sample_seconds": {key: bench.one_sample_seconds(key) for key in bench.samplers if bench.figures.get(key)},
+        "skipped": bench.skipped,
     }
     header = (
-        f"# itreport bench, {machine['when']} (commit {machine['commit']}, {machine['cpus']} cores, "
-        f"load {load_before[0]:.1f} → {machine['load_after'][0]:.1f}, {machine['bench_seconds']:.0f} s)"
+        f"# itreport bench, {machine['when']} (commit {machine['commit']}): {machine['cpus']} cores, "
+        f"load {load_before[0]:.1f} before → {machine['load_after'][0]:.1f} after (1-minute; highest seen "
+        f"{machine['load_max_1min']:.1f}), medians of up to {bench.sizes.repeats} samples, "
+        f"took {seconds:.0f} s of a {bench.sizes.budget_seconds:.0f} s budget"
+        + (" — BENCH_QUICK smoke run, not figures" if bench.sizes.quick else "")
     )
+    notes = [f"{figure}: {why}" for figure, why in bench.skipped.items()]
     text = targets.markdown(table, header)
+    if notes:
+        text += "\nFewer samples than asked:\n" + "".join(f"- {note}\n" for note in notes)
     if bench.failures:
         text += "\nFailed steps:\n" + "".join(f"- {k}: {v}\n" for k, v in bench.failures.items())
     (bench.root / "results.md").write_text(text, encoding="utf-8")
@@ -252,16 +422,19 @@ def report(bench: Bench, sizes: Sizes, started: float, load_before: tuple[float,
     payload["failures"] = bench.failures
     (bench.root / "results.json").write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
     rich_table = Table(title=header.removeprefix("# "))
-    for column in ("what", "measured", "floor", "ratio", "target", "holds", "peak MB"):
+    for column in ("what", "measured", "floor", "ratio", "target", "holds", "n", "peak MB"):
         rich_table.add_column(column)
     for row in table:
         holds = {True: "[green]yes[/]", False: "[red]no[/]", None: "—"}[row.holds]
         ratio = "—" if row.ratio is None else f"{row.ratio:.2f}"
         peak = "—" if row.peak_mb is None else f"{row.peak_mb:.0f}"
-        rich_table.add_row(row.what, row.measured, row.floor, ratio, row.target, holds, peak)
+        rich_table.add_row(row.what, row.measured, row.floor, ratio, row.target, holds, str(row.samples or "—"), peak)
     bench.console.print(rich_table)
+    for note in notes:
+        bench.console.print(f"[yellow]fewer samples:[/] {note}")
     for title, error in bench.failures.items():
         bench.console.print(f"[red]failed:[/] {title}: {error}")
+    bench.console.print(f"The bench took {seconds:.0f} s (budget {bench.sizes.budget_seconds:.0f} s).")
     bench.console.print(f"Written: {bench.root / 'results.md'} and results.json; logs in {bench.logs}")
     return bench.root / "results.md"
 

@@ -2,8 +2,10 @@
 
 Not the product's registry (``dbt_project/seeds/reporting_units.csv`` is untouched): the bench writes its own
 ``reporting_units.csv`` under the cache folder and loads it with :func:`ingestion.domain.registry.load_registry`.
-Forms are made by templating one form's ``word/document.xml`` (built once with python-docx), so 12,000 of them
-take seconds; the Maildir is cached between runs, keyed by the unit count and the template's bytes.
+Every unit's form carries the sample generator's plausible figures for it (``form_values``: every indicator
+filled, the catalogue's rules holding) and is made by :mod:`bench.form_template`. The month is realistic in its
+mix: most units report on time, some late, some not at all, and a few leave a required figure blank (GX
+quarantines those). The Maildir is cached between runs, keyed by ``FORMAT``, the unit count and the template.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
-import io
 import os
 import random
-import zipfile
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
@@ -24,10 +26,10 @@ from ingestion.domain.periods import DeadlineRule, format_period
 from ingestion.domain.registry import ReportingUnit
 
 PROVINCES = 34
-TEMPLATE_CODE = "ZZTPLCODEZZ"
-TEMPLATE_NAME = "ZZTPLNAMEZZ"
-FORMAT = 2  # bump when the way the month is written changes (the cache is keyed by it)
+FORMAT = 3  # bump when the way the month is written changes (the cache is keyed by it)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+SHARE_MISSING, SHARE_LATE, SHARE_BLANK = 0.04, 0.08, 0.01  # the rest report on time
+SEED = 2009
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class SyntheticMonth:
     seeds_dir: Path  # holds reporting_units.csv of the synthetic registry
     units: int
     messages: int
+    plan: dict[str, int]  # how many units were written as on_time, late, blank_required, missing
 
 
 def synthetic_units(count: int) -> list[ReportingUnit]:
@@ -78,40 +81,41 @@ def write_registry(units: list[ReportingUnit], seeds_dir: Path) -> None:
             )
 
 
-def template_form(period: date) -> tuple[dict[str, bytes], str]:
-    """The members of one filled form whose unit code and name are placeholders, and its document.xml."""
-    from ingestion.documents.form import build_form
+def fate(unit: ReportingUnit) -> str:
+    """What the unit does this month: ``on_time``, ``late``, ``blank_required`` (on time) or ``missing``."""
+    draw = random.Random(f"{SEED}:{unit.unit_code}:fate").random()
+    if draw < SHARE_MISSING:
+        return "missing"
+    if draw < SHARE_MISSING + SHARE_LATE:
+        return "late"
+    if draw < SHARE_MISSING + SHARE_LATE + SHARE_BLANK:
+        return "blank_required"
+    return "on_time"
+
+
+def report(unit: ReportingUnit, period: date, blank_required: bool) -> bytes:
+    """The unit's filled form (.docx), as the sample generator fills it, optionally with a required figure blank."""
+    from bench.form_template import build_form
     from ingestion.domain.catalogue import default_catalogue
+    from itreport.demo.sample_mail.records import Context
+    from itreport.demo.sample_mail.texts import DIFFICULTIES, PROPOSALS
+    from itreport.demo.sample_mail.values import form_values
 
     catalogue = default_catalogue()
-    values = {}
-    for indicator in catalogue.indicators:
-        if indicator.value_type == "count":
-            values[indicator.indicator_code] = "12"
-    placeholder = ReportingUnit(TEMPLATE_CODE, None, TEMPLATE_NAME, "", "province", date(2009, 1, 1), None, None, "")
-    docx = build_form(placeholder, period, values, catalogue=catalogue)
-    with zipfile.ZipFile(io.BytesIO(docx)) as package:
-        members = {name: package.read(name) for name in package.namelist()}
-    xml = members.pop("word/document.xml").decode("utf-8")
-    if TEMPLATE_CODE not in xml or TEMPLATE_NAME not in xml:
-        raise RuntimeError("the form's document.xml does not carry the unit code and name as plain text")
-    return members, xml
-
-
-def _docx(members: dict[str, bytes], document_xml: str) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, data in members.items():
-            package.writestr(_member(name), data)
-            if name == "[Content_Types].xml":
-                package.writestr(_member("word/document.xml"), document_xml)
-    return out.getvalue()
-
-
-def _member(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=(2009, 6, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED  # a ZipInfo is stored uncompressed unless told
-    return info
+    ctx = Context(period, SEED, "", "", DeadlineRule(), catalogue, False, random.Random(0))
+    values = form_values(ctx, unit, period)
+    rng = random.Random(f"{SEED}:{unit.unit_code}:{format_period(period)}:texts")
+    if blank_required:
+        values[rng.choice([i.indicator_code for i in catalogue.indicators if i.is_required])] = ""
+    return build_form(
+        unit,
+        period,
+        values,
+        catalogue=catalogue,
+        difficulties="\n".join(rng.sample(DIFFICULTIES, rng.randint(1, 2))),
+        proposals="\n".join(rng.sample(PROPOSALS, rng.randint(1, 2))),
+        reporter=f"Cán bộ {unit.unit_code}",
+    )
 
 
 def _message(unit: ReportingUnit, period: date, received: datetime, docx: bytes, mx_host: str, to: str) -> bytes:
@@ -130,6 +134,30 @@ def _message(unit: ReportingUnit, period: date, received: datetime, docx: bytes,
     ).encode("ascii")
 
 
+def _write_messages(
+    maildir: str, units: list[ReportingUnit], start: int, period: date, mx_host: str, ministry: str
+) -> Counter[str]:
+    """Write the messages of ``units`` (numbered from ``start``); returns how many units had each fate."""
+    deadline = DeadlineRule().deadline(period)
+    fates: Counter[str] = Counter()
+    for index, unit in enumerate(units, start):
+        what = fate(unit)
+        fates[what] += 1
+        if what == "missing":
+            continue
+        rng = random.Random(f"{SEED}:{unit.unit_code}:received")
+        if what == "late":
+            received = deadline + timedelta(days=rng.randint(0, 8), seconds=rng.randint(1, 86399))
+        else:
+            received = deadline - timedelta(days=rng.randint(1, 20), seconds=rng.randint(0, 86399))
+        received = received.astimezone(UTC)
+        docx = report(unit, period, blank_required=what == "blank_required")
+        path = Path(maildir) / "new" / f"{index:06d}.bench"
+        path.write_bytes(_message(unit, period, received, docx, mx_host, ministry))
+        os.utime(path, (received.timestamp(), received.timestamp()))
+    return fates
+
+
 def build_month(
     cache: Path,
     units: int,
@@ -137,26 +165,35 @@ def build_month(
     *,
     mx_host: str = "mx.baocao-cntt.gov.example",
     ministry: str = "baocao.cntt@mic.gov.example",
+    workers: int | None = None,
 ) -> SyntheticMonth:
-    """The Maildir of ``units`` on-time .docx reports for ``period`` (cached under ``cache``)."""
-    members, xml = template_form(period)
-    key = hashlib.sha256(f"{FORMAT}:{units}:{xml}:{sorted(members.items())!r}".encode()).hexdigest()
+    """The Maildir of ``units``' mail for ``period`` (cached under ``cache``), written by ``workers`` processes."""
+    from bench.form_template import FormTemplate
+    from ingestion.domain.catalogue import default_catalogue
+
+    template = FormTemplate.build(period, default_catalogue(), DeadlineRule().day)
+    key = hashlib.sha256(f"{FORMAT}:{units}:{period}:{template!r}".encode()).hexdigest()
     root = cache / f"month-{units}-{key[:12]}"
     maildir, seeds = root / "inbox", root / "seeds"
     done = root / "complete"
     if done.exists():
-        return SyntheticMonth(maildir, seeds, units, int(done.read_text()))
+        messages, *counts = done.read_text().split()
+        plan = {name: int(count) for name, count in (item.split("=") for item in counts)}
+        return SyntheticMonth(maildir, seeds, units, int(messages), plan)
     registry = synthetic_units(units)
     write_registry(registry, seeds)
     for sub in ("new", "cur", "tmp"):
         (maildir / sub).mkdir(parents=True, exist_ok=True)
-    deadline = DeadlineRule().deadline(period)
-    rng = random.Random(units)
-    for index, unit in enumerate(registry):
-        docx = _docx(members, xml.replace(TEMPLATE_CODE, unit.unit_code).replace(TEMPLATE_NAME, unit.name_vi))
-        received = (deadline - timedelta(days=rng.randint(1, 20), seconds=rng.randint(0, 86399))).astimezone(UTC)
-        path = maildir / "new" / f"{index:06d}.bench"
-        path.write_bytes(_message(unit, period, received, docx, mx_host, ministry))
-        os.utime(path, (received.timestamp(), received.timestamp()))
-    done.write_text(str(len(registry)))
-    return SyntheticMonth(maildir, seeds, units, len(registry))
+    workers = workers or os.cpu_count() or 1
+    size = -(-len(registry) // workers)
+    fates: Counter[str] = Counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunks = [
+            pool.submit(_write_messages, str(maildir), registry[i : i + size], i, period, mx_host, ministry)
+            for i in range(0, len(registry), size)
+        ]
+        for chunk in chunks:
+            fates.update(chunk.result())
+    messages = len(registry) - fates["missing"]
+    done.write_text(f"{messages} " + " ".join(f"{name}={count}" for name, count in sorted(fates.items())))
+    return SyntheticMonth(maildir, seeds, units, messages, dict(fates))

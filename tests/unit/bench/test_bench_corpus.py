@@ -1,62 +1,78 @@
-"""The bench's national month is real mail the product accepts, and its table judges targets as the issue says."""
+"""The bench's corpora are real mail the product reads as a real month: the national month's reports are accepted
+(but for the few it must quarantine), and the templated forms are the product's form, byte for byte."""
 
 from __future__ import annotations
 
-from bench import synthetic, targets
+import random
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from bench import corpus, form_template, synthetic
 from ingestion.decide.classify import assess
+from ingestion.documents.form import build_form
 from ingestion.domain.catalogue import default_catalogue
 from ingestion.domain.periods import DeadlineRule
 from ingestion.domain.records import MessageState
 from ingestion.domain.registry import default_registry, load_registry
 from ingestion.mailbox.headers import to_inbound
 from ingestion.mailbox.maildir import iter_maildir
+from itreport.demo.sample_mail.records import Context
+from itreport.demo.sample_mail.values import form_values
 
 MX = "mx.baocao-cntt.gov.example"
 
 
-def test_the_templated_month_is_accepted_unit_by_unit_from_its_own_registry(tmp_path):
-    month = synthetic.build_month(tmp_path, 40)
+def test_the_national_month_is_a_realistic_month_the_product_accepts(tmp_path):
+    from expectations.validate import validate_submissions
+
+    units = 200
+    month = synthetic.build_month(tmp_path, units, workers=1)
     registry = load_registry(month.seeds_dir)
-    assert len(registry.units) == 40 and month.messages == 40
+    assert len(registry.units) == units
     assert not {u.unit_code for u in registry.units} & {u.unit_code for u in default_registry().units}
-    decided = {}
+    assert sum(month.plan.values()) == units and month.messages == units - month.plan["missing"]
+    assert month.plan["on_time"] > 0.8 * units and month.plan["late"] and month.plan["blank_required"]
+    decided, submissions = Counter(), []
+    deadline = DeadlineRule()
     for _, raw, _ in iter_maildir(month.maildir):
         message = to_inbound(raw, source="bench", mx_host=MX)
-        result = assess(message, registry=registry, catalogue=default_catalogue(), deadline=DeadlineRule())
+        result = assess(message, registry=registry, catalogue=default_catalogue(), deadline=deadline, mx_host=MX)
         assert result.decision.state is MessageState.ACCEPTED, result.decision.reason_en
-        decided[result.submission.unit_code] = len(result.submission.values)
-    assert set(decided) == {u.unit_code for u in registry.units}
-    assert synthetic.build_month(tmp_path, 40).maildir == month.maildir  # cached: the same folder again
+        decided["late" if message.received_at >= deadline.deadline(date(2009, 6, 1)) else "on_time"] += 1
+        submissions.append(result.submission)
+    assert decided["late"] == month.plan["late"]
+    failing = validate_submissions(submissions, default_catalogue(), home=tmp_path / "home")
+    assert len(failing) == month.plan["blank_required"]  # a required figure left blank: GX quarantines it
+    assert all("required" in p.message_en for found in failing.values() for p in found)
+    assert synthetic.build_month(tmp_path, units).maildir == month.maildir  # cached: the same folder again
 
 
-def test_the_table_judges_each_target_and_labels_an_extrapolated_history():
-    figures = {
-        "gx_import": [{"seconds": 3.0}],
-        "empty_dag": [{"seconds": 9.0}],
-        "dbt_one_model": [{"seconds": 4.0}],
-        "close": {"runs": [{"period": "2009-07", "state": "success", "seconds": 20.0, "tasks": {"intake": 2.0}}]},
-        "parse_floors": {
-            "floor_per_message_ms": 1.0,
-            "unzip_lxml_per_docx_ms": 1.0,
-            "parse_report_per_docx_ms": 4.0,
-            "doc_files": 0,
-        },
-        "intake_docx": {"messages": 89, "per_message_ms": 6.0},
-        "intake_national": {"messages": 12000, "seconds": 100.0, "per_message_ms": 8.3, "peak_mb": 600.0},
-        "history": {
-            "months": 10,
-            "full_months": 210,
-            "intake_seconds": 10.0,
-            "dbt_full_refresh_seconds": 5.0,
-            "month_n": {"tasks": {"intake": 2.1}},
-        },
-    }
-    rows = {row.what.split(",")[0].split(" (")[0]: row for row in targets.rows(figures)}
-    assert rows["monthly_close"].holds is True  # 20 s against 16 s: 1.25×
-    assert rows["intake per message"].holds is False  # 6×
-    assert rows["intake of a 12000-unit month"].holds is True
-    assert rows["peak memory"].holds is False
-    history = next(row for row in targets.rows(figures) if row.what.startswith("full-history"))
-    assert "EXTRAPOLATED" in history.what and history.measured == "315.0 s" and history.holds is False
-    assert rows["month 11 / month 2: intake"].holds is True
-    assert "| **no** |" in targets.markdown(list(rows.values()), "# bench")
+@pytest.mark.parametrize("case", ["filled", "some blank", "escaped text", "no reporter, several lines"])
+def test_a_templated_form_is_the_product_form_byte_for_byte(case):
+    catalogue = default_catalogue()
+    period = date(2011, 3, 1)
+    unit = default_registry().expected(period)[7]
+    ctx = Context(period, 2009, "", "", DeadlineRule(), catalogue, False, random.Random(0))
+    values = form_values(ctx, unit, period)
+    texts = {"difficulties": "Thiếu kinh phí", "proposals": "Bổ sung biên chế", "reporter": "Nguyễn Văn An"}
+    if case == "some blank":
+        values = {code: value for index, (code, value) in enumerate(values.items()) if index % 3}
+    elif case == "escaped text":
+        values[next(iter(values))] = "A & B <C>"
+        texts["proposals"] = "Hạ tầng & mạng <LAN>"
+    elif case == "no reporter, several lines":
+        texts = {"difficulties": "Dòng một\n\nDòng hai\n", "proposals": "", "reporter": ""}
+    expected = build_form(unit, period, values, catalogue=catalogue, **texts)
+    assert form_template.build_form(unit, period, values, catalogue=catalogue, **texts) == expected
+
+
+def test_a_month_is_delivered_by_its_file_names_and_other_months_stay_out(tmp_path):
+    source = tmp_path / "corpus"
+    for sub, name in (("new", "2009-06.0001.aa"), ("cur", "2009-06.0002.bb:2,S"), ("new", "2009-07.0001.cc")):
+        (source / sub).mkdir(parents=True, exist_ok=True)
+        (source / sub / name).write_bytes(name.encode())
+    target = corpus.copy_months(source, ["2009-06"], tmp_path / "inbox")
+    assert sorted(p.name for p in target.rglob("*") if p.is_file()) == ["2009-06.0001.aa", "2009-06.0002.bb:2,S"]
+    assert (target / "new" / "2009-06.0001.aa").read_bytes() == b"2009-06.0001.aa"

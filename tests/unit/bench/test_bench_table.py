@@ -1,0 +1,122 @@
+"""The bench's table: medians of the samples, marginal intake cost, every target judged, honest peak memory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+
+from bench import run, targets
+
+
+def _close(period: str, seconds: float, **tasks: float) -> dict:
+    return {"period": period, "state": "success", "seconds": seconds, "tasks": tasks, "peak_mb": 400.0}
+
+
+def _intake(messages: int, seconds: float) -> dict:
+    return {"messages": messages, "seconds": seconds, "peak_mb": 300.0, "states": {"accepted": messages}}
+
+
+FIGURES = {
+    "gx_import": [{"seconds": 3.0}, {"seconds": 2.0}, {"seconds": 9.0}],  # median 3
+    "empty_dag": [{"seconds": 9.0}],
+    "dbt_one_model": [{"seconds": 4.0}],
+    "close": [{"runs": [_close("2009-06", 30.0), _close("2009-07", s, intake=2.0)]} for s in (20.0, 19.0, 40.0)],
+    "parse_floors": [
+        {
+            "copy_floors": {
+                "docx-small": {"messages": 100, "seconds": 0.1},
+                "docx-large": {"messages": 1000, "seconds": 1.0},
+                "mixed-small": {"messages": 100, "seconds": 0.1},
+                "mixed-large": {"messages": 1000, "seconds": 1.0},
+            },
+            "unzip_lxml_per_docx_ms": 1.0,
+            "parse_report_per_docx_ms": 4.0,
+            "doc_files": 20,
+            "antiword_per_doc_ms": 3.0,
+            "product_doc_path_per_doc_ms": 12.0,
+        }
+    ],
+    # 5 s of fixed cost, 4 ms a message: 4× the floor's 1 ms
+    "intake_docx": [{"small": _intake(100, 5.4), "large": _intake(1000, 9.0)}],
+    "intake_mixed": [{"small": _intake(100, 6.0), "large": _intake(1000, 24.0)}],
+    "intake_national": [
+        _intake(11500, 100.0) | {"peak_mb": 600.0, "plan": {"on_time": 11000, "late": 500, "missing": 500}}
+    ],
+    "history": [
+        {
+            "months": 210,
+            "messages": 19500,
+            "intake_seconds": 300.0,
+            "close_seconds": 10.0,
+            "dbt_full_refresh_seconds": 50.0,
+            "seconds": 360.0,
+            "peak_mb": 500.0,
+        }
+    ],
+    "month_n": [_close("2026-12", 21.0, intake=2.5)],
+}
+
+
+def test_every_target_is_judged_on_medians_with_the_count_of_samples():
+    table = targets.rows(FIGURES)
+    rows = {row.what.split(",")[0].split(" (")[0]: row for row in table}
+    close = rows["monthly_close"]
+    assert close.measured == "20.0 s" and close.samples == 3 and close.holds is True  # 20 s / (3 + 9 + 4) s
+    docx = next(r for r in table if r.what.startswith("intake per message, .docx"))
+    assert docx.measured == "4.00 ms" and round(docx.ratio, 6) == 4.0 and docx.holds is True
+    assert "fixed cost of a run 5.0 s" in docx.what and "100- and a 1000-message" in docx.what
+    mixed = next(r for r in table if r.what.startswith("intake per message, mixed"))
+    assert round(mixed.ratio, 6) == 20.0 and mixed.holds is None
+    assert rows[".doc per file"].holds is False
+    national = next(r for r in table if r.what.startswith("intake of a 12000-unit month"))
+    assert "accepted 11500" in national.what and national.holds is True
+    assert rows["peak memory"].holds is False
+    history = next(r for r in table if r.what.startswith("full-history"))
+    assert "210 months" in history.what and "measured" in history.what and history.measured == "360.0 s"
+    assert history.holds is False
+    month_n = {r.what.split(": ")[-1]: r for r in table if r.what.startswith("month N")}
+    assert month_n["intake"].ratio == 1.25 and month_n["intake"].holds is False
+    assert all(r.ratio is not None for r in table if r.measured != "not measured")
+    text = targets.markdown(table, "# bench")
+    assert text.count("\n| ") == len(table) + 1 and "| **no** |" in text
+
+
+def test_the_sizes_cover_the_whole_history_and_quick_is_one_small_sample():
+    full = run.Sizes.from_env({}, today=date(2026, 12, 2))
+    assert full.history_months == 210 and full.repeats == 3 and full.national_units == 12_000
+    quick = run.Sizes.from_env({"BENCH_QUICK": "1"}, today=date(2026, 12, 2))
+    assert quick.repeats == 1 and quick.history_months < 12 and quick.quick
+    assert json.loads(json.dumps(run.dataclasses.asdict(quick)))["budget_seconds"] == 900
+
+
+def test_a_probe_peak_memory_is_its_own_not_the_bench_process(tmp_path):
+    held = bytearray(300 * 1024 * 1024)
+    held[::4096] = b"\x01" * len(held[::4096])  # the test process now holds over 300 MB
+    peak = tmp_path / "peak"
+    command = [sys.executable, "-m", "bench.launch", str(peak), sys.executable, "-c", "pass"]
+    subprocess.run(command, check=True, cwd=run.ROOT)
+    assert int(peak.read_text()) / 1024 < 150
+    del held
+
+
+def _bench(tmp_path, budget: float) -> run.Bench:
+    from rich.console import Console
+
+    sizes = run.dataclasses.replace(run.Sizes.from_env({}), budget_seconds=budget)
+    return run.Bench(tmp_path, Console(quiet=True), sizes)
+
+
+def test_every_figure_gets_its_repeats_when_the_budget_allows_and_a_note_when_not(tmp_path):
+    from rich.progress import Progress
+
+    for budget, expected in ((3600.0, 3), (0.0, 1)):
+        bench = _bench(tmp_path, budget)
+        for key in ("cheap", "dear"):
+            bench.sample(key, lambda index, key=key: {"key": key, "index": index})
+        with Progress(disable=True) as progress:
+            bench.more_samples(progress)
+        assert [s["index"] for s in bench.figures["cheap"]] == list(range(expected))
+        assert len(bench.figures["dear"]) == expected
+        assert bool(bench.skipped) == (expected < 3)
