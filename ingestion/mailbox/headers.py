@@ -58,6 +58,17 @@ def parse_headers(raw: bytes) -> EmailMessage:
     return email.parser.BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)  # type: ignore[return-value]
 
 
+def received_time(
+    msg: EmailMessage, mx_host: str, *, delivered_at: float | None = None, received_at: datetime | None = None
+) -> datetime | None:
+    """The receipt time: ``received_at`` when the source knows it (IMAP INTERNALDATE), else our ``Received:``
+    header, else the Maildir delivery time."""
+    received = received_at.astimezone(UTC) if received_at is not None else receipt_time(msg, mx_host)
+    if received is None and delivered_at is not None:
+        received = datetime.fromtimestamp(delivered_at, UTC)
+    return received
+
+
 def to_inbound(
     raw: bytes,
     *,
@@ -66,12 +77,15 @@ def to_inbound(
     delivered_at: float | None = None,
     received_at: datetime | None = None,
 ) -> InboundMessage:
-    """Headers that matter; the receipt time is ``received_at`` when the source knows it (IMAP INTERNALDATE),
-    else our ``Received:`` header, else the Maildir delivery time. The sender's ``Date:`` is kept, never used."""
-    msg = parse_headers(raw)
-    received = received_at.astimezone(UTC) if received_at is not None else receipt_time(msg, mx_host)
-    if received is None and delivered_at is not None:
-        received = datetime.fromtimestamp(delivered_at, UTC)
+    """Headers that matter, and the message parsed once for every later stage (``parsed``); the receipt time as
+    :func:`received_time` says. The sender's ``Date:`` is kept, never used. A message whose MIME tree cannot be
+    parsed (nested a thousand deep) gets its headers read alone and no ``parsed``: deciding it says why."""
+    parsed: EmailMessage | None
+    try:
+        msg = parsed = parse_bytes(raw)
+    except Exception:
+        msg, parsed = parse_headers(raw), None
+    received = received_time(msg, mx_host, delivered_at=delivered_at, received_at=received_at)
     sender = parseaddr(str(msg.get("From", "")))[1].strip().lower() or None
     return InboundMessage(
         message_hash=message_hash(raw),
@@ -82,6 +96,7 @@ def to_inbound(
         date_header=_date_header(msg),
         received_at=received,
         source=source,
+        parsed=parsed,
     )
 
 
