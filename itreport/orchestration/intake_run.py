@@ -117,24 +117,26 @@ class IntakePlan:
     batches: list[IntakeBatch]
     counts: IntakeCounts
     source: SourcePlan
+    planned_at: datetime | None = None  # the warehouse's clock at planning: what was accepted before the run
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "batches": [batch.as_dict() for batch in self.batches],
+    def as_dict(self, *, with_batches: bool = True) -> dict[str, object]:
+        """For XCom; ``with_batches=False``: what the finishing step needs (the batches travel on their own)."""
+        data: dict[str, object] = {
             "counts": self.counts.as_dict(),
             "uidvalidity": self.source.uidvalidity,
             "last_uid": self.source.last_uid,
+            "planned_at": self.planned_at.isoformat() if self.planned_at else None,
         }
+        if with_batches:
+            data["batches"] = [batch.as_dict() for batch in self.batches]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> IntakePlan:
         source = SourcePlan([], uidvalidity=data.get("uidvalidity"), last_uid=data.get("last_uid"))
         batches = [IntakeBatch.from_dict(batch) for batch in data.get("batches", [])]
-        return cls(batches, IntakeCounts.from_dict(data.get("counts", {})), source)
-
-    @property
-    def planned_at(self) -> datetime | None:
-        return self.batches[0].planned_at if self.batches else None
+        planned_at = datetime.fromisoformat(data["planned_at"]) if data.get("planned_at") else None
+        return cls(batches, IntakeCounts.from_dict(data.get("counts", {})), source, planned_at)
 
 
 @dataclass
@@ -213,7 +215,7 @@ def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakeP
         for index, start in enumerate(range(0, len(new), size))
     ]
     found.planned = []
-    return IntakePlan(batches, counts, found)
+    return IntakePlan(batches, counts, found, planned_at)
 
 
 def intake_batch(
