@@ -207,6 +207,12 @@ def run(console: Console) -> Path:
         args = {"seeds_dir": str(month.seeds_dir)}
         bench.figures["intake_national"] = bench.probe("intake", args, database="bench_national", maildir=month.maildir)
 
+    @step("intake batches of the national month by 1 vs 2 worker processes")
+    def _workers() -> None:
+        from bench import workers
+
+        bench.figures["workers"] = workers.measure(bench, national[0].maildir, national[0].seeds_dir)
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with smtp_sink.running_sink(bench.home / "outbox") as smtp_url, Progress(*columns, console=console) as progress:
         bench.env["BENCH_SMTP_URL"] = smtp_url

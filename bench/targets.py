@@ -169,7 +169,9 @@ def rows(figures: dict[str, Any]) -> list[Row]:
                         ratio <= 1.1,
                     )
                 )
-    out.append(Row("intake batches mapped over 1 vs 2 workers", "not measured", "—", None, "—", None))
+    from bench.workers import row as workers_row
+
+    out.append(workers_row(figures.get("workers")))
     return out
 
 
