@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.parser
 import email.policy
+import functools
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -27,8 +28,27 @@ def fetched_to_inbound(fetched: FetchedMessage, mx_host: str) -> InboundMessage:
     )
 
 
+class ReadPolicy(email.policy.EmailPolicy):
+    """``email.policy.default`` that parses each distinct header once: deciding a message reads a part's
+    ``Content-Type`` and ``Content-Disposition`` a dozen times, and the same header texts recur across messages.
+    The header objects are the ones the default policy makes (immutable), so what the message says is unchanged."""
+
+    def header_fetch_parse(self, name: str, value: str):  # type: ignore[no-untyped-def]
+        if hasattr(value, "name"):
+            return value
+        return _parsed_header(name, value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parsed_header(name: str, value: str):  # type: ignore[no-untyped-def]
+    return email.policy.default.header_fetch_parse(name, value)
+
+
+READ_POLICY = ReadPolicy()
+
+
 def parse_bytes(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(raw, policy=READ_POLICY)  # type: ignore[return-value]
 
 
 def receipt_time(msg: EmailMessage, mx_host: str) -> datetime | None:
@@ -55,7 +75,7 @@ def _date_header(msg: EmailMessage) -> datetime | None:
 
 def parse_headers(raw: bytes) -> EmailMessage:
     """The header block only (fast on messages with large attachments)."""
-    return email.parser.BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)  # type: ignore[return-value]
+    return email.parser.BytesParser(policy=READ_POLICY).parsebytes(raw, headersonly=True)  # type: ignore[return-value]
 
 
 def received_time(
