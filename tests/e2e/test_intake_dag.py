@@ -67,12 +67,14 @@ def mapped_run(settings, tmp_path_factory, monkeypatch_module):
         airflow_env.configure(settings, smtp_url)
         airflow_env.migrate_metadata_db()
         run = load_dag("intake").test()
+        again = load_dag("intake").test()  # nothing new: no batch to map, the run still finishes
     tasks = {}
     for ti in run.get_task_instances():
         tasks.setdefault(ti.task_id, []).append(str(ti.state))
     run_intake(single)
     return {
         "run": run,
+        "again": {ti.task_id: str(ti.state) for ti in again.get_task_instances()} | {"run": str(again.state)},
         "tasks": tasks,
         "batches": len(plan.batches),
         "batch_of": batch_of,
@@ -92,6 +94,13 @@ def test_the_batches_were_mapped(mapped_run):
     assert mapped_run["batches"] >= 3
     assert mapped_run["tasks"]["intake_batch"] == ["success"] * mapped_run["batches"]
     assert mapped_run["tasks"]["finish_intake"] == ["success"]
+
+
+def test_a_run_with_nothing_new_maps_no_batch_and_finishes(mapped_run):
+    again = mapped_run["again"]
+    assert again["run"] == "success", again
+    assert again["intake_batch"] == "skipped" and again["finish_intake"] == "success", again
+    assert again["send_replies"] == "success", again
 
 
 def test_the_warehouse_equals_a_single_batch_intake(mapped_run):
