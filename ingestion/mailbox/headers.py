@@ -39,7 +39,7 @@ class ReadPolicy(email.policy.EmailPolicy):
         return _parsed_header(name, value)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1024)
 def _parsed_header(name: str, value: str):  # type: ignore[no-untyped-def]
     return email.policy.default.header_fetch_parse(name, value)
 
