@@ -10,7 +10,7 @@ from datetime import date, datetime
 import psycopg
 
 from ingestion.decide.reasons import explain
-from ingestion.domain.records import Assessment, Decision, ReceivedMessage
+from ingestion.domain.records import Assessment, Decision, ReceivedMessage, ReportValue, Submission, SubmissionKind
 from ingestion.domain.resources import package_file
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,28 @@ def accepted_since(conn: psycopg.Connection, since: datetime) -> list[tuple[date
         (since,),
     )
     return [(received, digest, unit, period) for received, digest, unit, period in rows]
+
+
+def reports_loaded_since(conn: psycopg.Connection, since: datetime) -> list[Submission]:
+    """Accepted reports loaded from ``since`` on, with their values."""
+    values: dict[str, list[ReportValue]] = {}
+    rows = conn.execute(
+        "select v.message_hash, v.indicator_code, v.value_text, v.value_number from raw.submission_values v "
+        "join raw.submissions s using (message_hash) where s.loaded_at >= %s and s.submission_kind = 'report' "
+        "order by v.message_hash, v.indicator_code",
+        (since,),
+    )
+    for digest, code, text, number in rows:
+        values.setdefault(digest, []).append(ReportValue(code, text, float(number) if number is not None else None))
+    rows = conn.execute(
+        "select message_hash, unit_code, period_month, received_at, filename, difficulties, proposals "
+        "from raw.submissions where loaded_at >= %s and submission_kind = 'report' order by received_at, message_hash",
+        (since,),
+    )
+    return [
+        Submission(digest, unit, period, SubmissionKind.REPORT, received, filename, None, values.get(digest, []))
+        for digest, unit, period, received, filename, *_ in rows
+    ]
 
 
 def database_now(conn: psycopg.Connection) -> datetime:

@@ -5,10 +5,11 @@ mailbox is streamed in batches (and Airflow can map the batches over workers):
    receipt times, no bytes kept) and split it, in receipt order, into batches of ``ITREPORT_INTAKE_BATCH_SIZE``;
 2. **batch** (:func:`intake_batch`), each in its own short transaction: fetch and archive its messages, decide each
    new one (accepted / quarantined / ignored, with a reason), validate accepted reports with Great Expectations,
-   load the ledger, submissions, values and value warnings; a "same as" notice whose previous month is not known
+   load the ledger, submissions and values; a "same as" notice whose previous month is not known
    to be accepted yet is left to the finishing step (it may be another batch's report);
 3. **finish** (:func:`finish_intake`): decide those notices against everything accepted before them in receipt
-   order, load them, and move the source's read mark. The outcome is the one a single batch would have had.
+   order, load them, record the value warnings of the run's reports (their history may be another batch's), and
+   move the source's read mark. The outcome is the one a single batch would have had.
 
 A crash anywhere loses nothing: every message is archived before it is recorded, and a re-run skips what the
 ledger has (keys are message hashes). :func:`run_intake` runs the three steps in one process.
@@ -47,6 +48,7 @@ from ingestion.load import (
     ensure_raw_schema,
     known_among,
     load,
+    reports_loaded_since,
 )
 from ingestion.mailbox.archive import archive, archived_path, message_hash
 from ingestion.mailbox.headers import fetched_to_inbound, to_inbound
@@ -268,6 +270,12 @@ def finish_intake(
             counts.add(IntakeCounts(rows_inserted=rows))
             counts.decided(received)
             source.remember(conn, [(item.key, item.message.message_hash) for item in received])
+        if plan.planned_at is not None:
+            counts.add(
+                IntakeCounts(
+                    rows_inserted={"value_warnings": record_run_warnings(conn, plan.planned_at, catalogue, settings)}
+                )
+            )
         source.mark_read(conn, plan.source)
         conn.commit()
     return counts
@@ -416,13 +424,20 @@ def confirm(received: Sequence[ReceivedMessage], accepted_before: set[tuple[str,
 def load_all(
     conn: psycopg.Connection, received: Sequence[ReceivedMessage], catalogue: Catalogue, settings: Settings
 ) -> dict[str, int]:
-    """The ledger, submissions and values, then the value warnings of what was accepted (not committed here)."""
+    """The ledger, submissions and values (not committed here). Value warnings wait for the finishing step: a
+    report's history may be another batch's report."""
+    return {**load(conn, received), "value_warnings": 0}
+
+
+def record_run_warnings(
+    conn: psycopg.Connection, planned_at: datetime, catalogue: Catalogue, settings: Settings
+) -> int:
+    """Value warnings of the reports this run loaded, their history read once every batch is in (as one batch
+    of the whole run would have read it)."""
     from expectations.value_warnings import record_value_warnings
 
-    rows = load(conn, received)
-    accepted = [item.decided.submission for item in received if item.decided.submission]
-    rows["value_warnings"] = record_value_warnings(conn, accepted, catalogue, jump_points=settings.jump_points)
-    return rows
+    reports = reports_loaded_since(conn, planned_at)
+    return record_value_warnings(conn, reports, catalogue, jump_points=settings.jump_points)
 
 
 def processing_error(digest: str, error: Exception) -> Assessment:
