@@ -248,7 +248,8 @@ def _close(settings: Any, period: str) -> dict[str, Any]:
     tasks = {}
     for ti in run.get_task_instances():
         if ti.start_date and ti.end_date:
-            tasks[ti.task_id] = (ti.end_date - ti.start_date).total_seconds()
+            # mapped tasks (intake_batch) have one instance per batch: their seconds add up
+            tasks[ti.task_id] = tasks.get(ti.task_id, 0.0) + (ti.end_date - ti.start_date).total_seconds()
     return {"period": period, "seconds": seconds, "state": str(run.state), "tasks": tasks}
 
 

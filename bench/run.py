@@ -364,6 +364,12 @@ def run(console: Console) -> Path:
 
         bench.sample("intake_national", take)
 
+    @step("workers", "intake batches of the national month by 1 vs 2 worker processes")
+    def _workers() -> None:
+        from bench import workers
+
+        bench.figures["workers"] = workers.measure(bench, national[0].maildir, national[0].seeds_dir)
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with smtp_sink.running_sink(bench.home / "outbox") as smtp_url, Progress(*columns, console=console) as progress:
         progress_bar.append(progress)

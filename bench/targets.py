@@ -256,10 +256,12 @@ def _history_rows(figures: dict[str, Any]) -> list[Row]:
 
 
 def rows(figures: dict[str, Any]) -> list[Row]:
+    from bench.workers import row as workers_row
+
     out: list[Row] = []
     for part in (_close_rows, _intake_rows, _parse_rows, _national_rows, _history_rows):
         out.extend(part(figures))
-    out.append(Row("intake batches mapped over 1 vs 2 workers", "not measured", "—", None, "—", None))
+    out.append(workers_row(figures.get("workers")))
     return out
 
 

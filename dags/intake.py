@@ -1,6 +1,7 @@
 """intake: read the reporting mailbox during the month — archive, decide, check, load, reply to agencies.
 
-Hourly (Asia/Ho_Chi_Minh) so agencies get their receipt or rejection while they can still fix a report
+The mailbox is planned, then read in batches that Airflow maps over (workers share a large month), then
+finished. Hourly (Asia/Ho_Chi_Minh) so agencies get their receipt or rejection while they can still fix a report
 before the deadline; emits the new-submissions asset when any landed.
 Wiring only: the tasks live in ``itreport.orchestration``.
 """
@@ -14,7 +15,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
 from itreport.config.settings import Settings
 from itreport.orchestration.notifications import default_args
 from itreport.orchestration.report_tasks import announce_submissions
-from itreport.orchestration.tasks import intake, prepare_warehouse, send_pending_alerts, send_replies
+from itreport.orchestration.tasks import mapped_intake, prepare_warehouse, send_pending_alerts, send_replies
 
 SETTINGS = Settings.from_env()
 
@@ -30,8 +31,8 @@ SETTINGS = Settings.from_env()
     doc_md=__doc__,
 )
 def intake_dag():
-    loaded = intake()
-    prepare_warehouse() >> loaded >> send_replies() >> send_pending_alerts()
+    loaded = mapped_intake(prepare_warehouse())  # plan → intake_batch (mapped, one per batch) → finish_intake
+    loaded >> send_replies() >> send_pending_alerts()
     announce_submissions(loaded)  # an asset event when new submissions landed
 
 

@@ -20,7 +20,7 @@ from itreport.orchestration.tasks import (
     audit,
     close,
     dbt_build,
-    intake,
+    mapped_intake,
     prepare_warehouse,
     resolve_period,
     send_compliance_alert,
@@ -59,12 +59,12 @@ SETTINGS = Settings.from_env()
 def monthly_close():
     period = resolve_period()
     ready = prepare_warehouse()
-    loaded = intake()
+    loaded = mapped_intake(ready)  # plan → intake_batch (mapped) → finish_intake
     closed = close(period)
     built = dbt_build(SETTINGS)
     checked = warehouse_checks()
     audited = audit(closed)
-    ready >> loaded >> send_replies() >> closed >> built >> checked >> audited
+    loaded >> send_replies() >> closed >> built >> checked >> audited
     audited >> send_compliance_alert(closed)
     audited >> announce_marts(closed)
 

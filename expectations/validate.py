@@ -8,6 +8,7 @@ the committed suite no longer matches the catalogue (regenerate with ``python -m
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -169,14 +170,23 @@ def validate_submissions(
 
 def _run(frame, catalogue: Catalogue, home: Path | None):  # -> ExpectationSuiteValidationResult
     if home is not None:
-        from expectations.project import SUBMISSION_CHECKPOINT, open_context, stale_suites
+        from expectations.project import SUBMISSION_CHECKPOINT, stale_suites
 
         if not list(stale_suites(catalogue)):
-            context = open_context(home)
+            context = _context(home)
             outcome = context.checkpoints.get(SUBMISSION_CHECKPOINT).run(batch_parameters={"dataframe": frame})
             return next(iter(outcome.run_results.values()))
         log.warning("The committed GX suites differ from the catalogue; run `python -m expectations.project`.")
     return _run_ephemeral(frame, submission_suite(catalogue))
+
+
+@functools.lru_cache(maxsize=4)
+def _context(home: Path):  # -> FileDataContext
+    """The file context of ``home``, opened once per process: an intake's batches reuse it (opening it and
+    compiling Data Docs' templates cost more than validating a batch)."""
+    from expectations.project import open_context
+
+    return open_context(home)
 
 
 def _run_ephemeral(frame, suite):  # -> ExpectationSuiteValidationResult

@@ -5,7 +5,6 @@ Run by intake after loading; warnings never change a message's state or the dead
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -16,29 +15,47 @@ from ingestion.domain.catalogue import Catalogue
 from ingestion.domain.periods import add_months
 from ingestion.domain.records import Submission, SubmissionKind
 
+_HISTORY_SQL = """
+    with wanted as (
+        select * from unnest(%s::text[], %s::date[], %s::date[]) as w (unit_code, period_month, since)
+    ),
+    reports as (
+        select w.unit_code, w.period_month as wanted_period, s.message_hash, s.period_month,
+               row_number() over (
+                   partition by w.unit_code, w.period_month, s.period_month order by s.received_at desc, s.message_hash
+               ) as rank
+        from wanted w
+        join raw.submissions s
+          on s.unit_code = w.unit_code and s.submission_kind = 'report'
+         and s.period_month >= w.since and s.period_month < w.period_month
+    )
+    select r.unit_code, r.wanted_period, r.period_month, v.indicator_code, v.value_number, v.value_text
+    from reports r
+    join raw.submission_values v using (message_hash)
+    where r.rank = 1
+"""
+
+
+def unit_histories(
+    conn: psycopg.Connection, wanted: Iterable[tuple[str, date]]
+) -> dict[tuple[str, date], dict[date, Values]]:
+    """For each (unit, period): the unit's accepted reports of the ``HISTORY_MONTHS`` months before the period
+    (latest receipt per month), in one query."""
+    pairs = sorted(set(wanted))
+    histories: dict[tuple[str, date], dict[date, Values]] = {pair: {} for pair in pairs}
+    if not pairs:
+        return histories
+    units, periods = [unit for unit, _ in pairs], [period for _, period in pairs]
+    since = [add_months(period, -HISTORY_MONTHS) for period in periods]
+    for unit, wanted_period, period_month, code, number, text in conn.execute(_HISTORY_SQL, (units, periods, since)):
+        month = histories[(unit, wanted_period)].setdefault(period_month, {})
+        month[code] = (float(number) if number is not None else None, text)
+    return histories
+
 
 def unit_history(conn: psycopg.Connection, unit_code: str, period: date) -> dict[date, Values]:
     """The unit's accepted reports of the ``HISTORY_MONTHS`` months before ``period`` (latest receipt per month)."""
-    rows = conn.execute(
-        """
-        with reports as (
-            select message_hash, period_month,
-                   row_number() over (partition by period_month order by received_at desc, message_hash) as rank
-            from raw.submissions
-            where unit_code = %s and submission_kind = 'report'
-              and period_month >= %s and period_month < %s
-        )
-        select r.period_month, v.indicator_code, v.value_number, v.value_text
-        from reports r
-        join raw.submission_values v using (message_hash)
-        where r.rank = 1
-        """,
-        (unit_code, add_months(period, -HISTORY_MONTHS), period),
-    ).fetchall()
-    history: dict[date, dict[str, tuple[float | None, str | None]]] = defaultdict(dict)
-    for period_month, code, number, text in rows:
-        history[period_month][code] = (float(number) if number is not None else None, text)
-    return dict(history)
+    return unit_histories(conn, [(unit_code, period)])[(unit_code, period)]
 
 
 def submission_values(submission: Submission) -> Values:
@@ -48,11 +65,11 @@ def submission_values(submission: Submission) -> Values:
 def warnings_for(
     conn: psycopg.Connection, submissions: Iterable[Submission], catalogue: Catalogue, *, jump_points: float
 ) -> list[ValueWarning]:
+    reports = [submission for submission in submissions if submission.kind == SubmissionKind.REPORT]
+    histories = unit_histories(conn, [(report.unit_code, report.period) for report in reports])
     found: list[ValueWarning] = []
-    for submission in submissions:
-        if submission.kind != SubmissionKind.REPORT:
-            continue
-        history = unit_history(conn, submission.unit_code, submission.period)
+    for submission in reports:
+        history = histories[(submission.unit_code, submission.period)]
         found += value_warnings(
             submission.message_hash,
             submission.period,
@@ -65,30 +82,34 @@ def warnings_for(
 
 
 def store_warnings(conn: psycopg.Connection, warnings: Sequence[ValueWarning]) -> int:
-    """Insert warnings (idempotent on message hash, indicator, warning code); returns rows inserted."""
-    inserted = 0
+    """Insert warnings (idempotent on message hash, indicator, warning code) in one statement; returns rows inserted."""
+    if not warnings:
+        return 0
+    columns = [
+        [getattr(w, name) for w in warnings]
+        for name in (
+            "message_hash",
+            "indicator_code",
+            "warning_code",
+            "value",
+            "expected_low",
+            "expected_high",
+            "message_vi",
+            "message_en",
+        )
+    ]
     with conn.cursor() as cur:
-        for w in warnings:
-            cur.execute(
-                """
-                insert into raw.value_warnings (message_hash, indicator_code, warning_code, value, expected_low,
-                    expected_high, message_vi, message_en)
-                values (%s, %s, %s, %s, %s, %s, %s, %s)
-                on conflict (message_hash, indicator_code, warning_code) do nothing
-                """,
-                (
-                    w.message_hash,
-                    w.indicator_code,
-                    w.warning_code,
-                    w.value,
-                    w.expected_low,
-                    w.expected_high,
-                    w.message_vi,
-                    w.message_en,
-                ),
-            )
-            inserted += cur.rowcount
-    return inserted
+        cur.execute(
+            """
+            insert into raw.value_warnings (message_hash, indicator_code, warning_code, value, expected_low,
+                expected_high, message_vi, message_en)
+            select * from unnest(%s::text[], %s::text[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[],
+                %s::text[], %s::text[])
+            on conflict (message_hash, indicator_code, warning_code) do nothing
+            """,
+            columns,
+        )
+        return cur.rowcount
 
 
 def record_value_warnings(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Collection, Iterable, Sequence
+from datetime import date, datetime
 
 import psycopg
 
 from ingestion.decide.reasons import explain
-from ingestion.domain.records import Assessment, Decision, ReceivedMessage
+from ingestion.domain.records import Assessment, Decision, ReceivedMessage, ReportValue, Submission, SubmissionKind
 from ingestion.domain.resources import package_file
 
 log = logging.getLogger(__name__)
@@ -52,28 +52,46 @@ def _schema_version(conn: psycopg.Connection) -> str | None:
     return row[0] if row else None
 
 
-def known_hashes(conn: psycopg.Connection) -> set[str]:
-    return {row[0] for row in conn.execute("select message_hash from raw.messages")}
+def known_among(conn: psycopg.Connection, hashes: Collection[str]) -> set[str]:
+    """Which of these message hashes the ledger holds (one query, not the whole ledger)."""
+    if not hashes:
+        return set()
+    rows = conn.execute("select message_hash from raw.messages where message_hash = any(%s)", (list(hashes),))
+    return {row[0] for row in rows}
 
 
 def load(conn: psycopg.Connection, received: Iterable[ReceivedMessage]) -> dict[str, int]:
     """Insert each message's ledger row, and its submission and values when accepted. Returns rows inserted.
 
-    Each message goes in under a savepoint: one whose rows the database refuses becomes ``processing_error``
-    (its ledger row only, the refusal kept for staff in ``reason_en``) while the others land, so one poison
-    message never stops intake."""
+    The whole batch goes in with one statement per table; when the database refuses it, each message goes in under
+    a savepoint instead: one whose rows the database refuses becomes ``processing_error`` (its ledger row only, the
+    refusal kept for staff in ``reason_en``) while the others land, so one poison message never stops intake."""
+    items = list(received)
+    if not items:
+        return dict.fromkeys(("messages", "submissions", "values", "processing_errors"), 0)
+    try:
+        with conn.transaction(), conn.cursor() as cur:
+            return {**_load_many(cur, items), "processing_errors": 0}
+    except REFUSED as error:
+        if isinstance(error, psycopg.OperationalError):
+            raise
+        log.info("the batch was refused (%s): loading its %d messages one by one", error, len(items))
+    return _load_each(conn, items)
+
+
+def _load_each(conn: psycopg.Connection, received: Iterable[ReceivedMessage]) -> dict[str, int]:
     counts = {"messages": 0, "submissions": 0, "values": 0, "processing_errors": 0}
     for item in received:
         try:
             with conn.transaction(), conn.cursor() as cur:
-                inserted = _load_one(cur, item)
+                inserted = _load_many(cur, [item])
         except REFUSED as error:
             if isinstance(error, psycopg.OperationalError):
                 raise
             log.exception("message %s could not be loaded", item.message.message_hash)
             item.assessment = _load_failure(item, error)
             with conn.transaction(), conn.cursor() as cur:
-                inserted = _load_one(cur, item, minimal=True)
+                inserted = _load_many(cur, [item], minimal=True)
             counts["processing_errors"] += 1
         for key, value in inserted.items():
             counts[key] += value
@@ -87,72 +105,83 @@ def _load_failure(item: ReceivedMessage, error: Exception) -> Assessment:
     return Assessment(decision)
 
 
-def _load_one(cur: psycopg.Cursor, item: ReceivedMessage, *, minimal: bool = False) -> dict[str, int]:
-    """``minimal``: the ledger row without the sender's texts (what a refused message still gets)."""
-    message, archive_path, assessment = item.message, item.archive_path, item.decided
-    decision = assessment.decision
-    counts = {"messages": 0, "submissions": 0, "values": 0}
-    cur.execute(
-        """
-        insert into raw.messages (message_hash, message_id, source, sender, subject, date_header,
-            received_at, archive_path, state, reason_code, reason_vi, reason_en, unit_code,
-            period_month, submission_kind)
-        values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-        on conflict (message_hash) do nothing
-        """,
-        (
-            message.message_hash,
-            None if minimal else message.message_id,
-            message.source,
-            None if minimal else message.sender,
-            None if minimal else message.subject,
-            None if minimal else message.date_header,
-            message.received_at,
-            str(archive_path),
-            decision.state.value,
-            decision.reason_code,
-            decision.reason_vi,
-            decision.reason_en,
-            decision.unit_code,
-            decision.period,
-            decision.kind.value if decision.kind else None,
-        ),
-    )
-    counts["messages"] += cur.rowcount
-    submission = assessment.submission
-    if submission is None:
-        return counts
-    cur.execute(
-        """
-        insert into raw.submissions (message_hash, unit_code, period_month, submission_kind, received_at,
-            filename, same_as_period, difficulties, proposals)
-        values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-        on conflict (message_hash) do nothing
-        """,
-        (
-            submission.message_hash,
-            submission.unit_code,
-            submission.period,
-            submission.kind.value,
-            submission.received_at,
-            submission.filename,
-            submission.same_as_period,
-            submission.difficulties,
-            submission.proposals,
-        ),
-    )
-    counts["submissions"] += cur.rowcount
-    for value in submission.values:
-        cur.execute(
-            """
-            insert into raw.submission_values (message_hash, indicator_code, value_text, value_number)
-            values (%s, %s, %s, %s)
-            on conflict (message_hash, indicator_code) do nothing
-            """,
-            (submission.message_hash, value.indicator_code, value.value_text, value.value_number),
+_MESSAGES_SQL = """
+    insert into raw.messages (message_hash, message_id, source, sender, subject, date_header, received_at,
+        archive_path, state, reason_code, reason_vi, reason_en, unit_code, period_month, submission_kind)
+    select * from unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],
+        %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::date[],
+        %s::text[])
+    on conflict (message_hash) do nothing
+"""
+_SUBMISSIONS_SQL = """
+    insert into raw.submissions (message_hash, unit_code, period_month, submission_kind, received_at, filename,
+        same_as_period, difficulties, proposals)
+    select * from unnest(%s::text[], %s::text[], %s::date[], %s::text[], %s::timestamptz[], %s::text[], %s::date[],
+        %s::text[], %s::text[])
+    on conflict (message_hash) do nothing
+"""
+_VALUES_SQL = """
+    insert into raw.submission_values (message_hash, indicator_code, value_text, value_number)
+    select * from unnest(%s::text[], %s::text[], %s::text[], %s::numeric[])
+    on conflict (message_hash, indicator_code) do nothing
+"""
+
+
+def _load_many(cur: psycopg.Cursor, items: Sequence[ReceivedMessage], *, minimal: bool = False) -> dict[str, int]:
+    """The messages' ledger rows, submissions and values, one statement per table (columns as arrays).
+    ``minimal``: the ledger rows without the sender's texts (what a refused message still gets)."""
+    messages = []
+    for item in items:
+        message, decision = item.message, item.decided.decision
+        messages.append(
+            (
+                message.message_hash,
+                None if minimal else message.message_id,
+                message.source,
+                None if minimal else message.sender,
+                None if minimal else message.subject,
+                None if minimal else message.date_header,
+                message.received_at,
+                str(item.archive_path),
+                decision.state.value,
+                decision.reason_code,
+                decision.reason_vi,
+                decision.reason_en,
+                decision.unit_code,
+                decision.period,
+                decision.kind.value if decision.kind else None,
+            )
         )
-        counts["values"] += cur.rowcount
+    submissions = [item.decided.submission for item in items if item.decided.submission is not None]
+    counts = {"messages": _insert(cur, _MESSAGES_SQL, messages), "submissions": 0, "values": 0}
+    if not submissions:
+        return counts
+    rows = [
+        (
+            s.message_hash,
+            s.unit_code,
+            s.period,
+            s.kind.value,
+            s.received_at,
+            s.filename,
+            s.same_as_period,
+            s.difficulties,
+            s.proposals,
+        )
+        for s in submissions
+    ]
+    counts["submissions"] = _insert(cur, _SUBMISSIONS_SQL, rows)
+    values = [(s.message_hash, v.indicator_code, v.value_text, v.value_number) for s in submissions for v in s.values]
+    counts["values"] = _insert(cur, _VALUES_SQL, values)
     return counts
+
+
+def _insert(cur: psycopg.Cursor, sql: str, rows: Sequence[tuple]) -> int:
+    """``rows`` in one statement that unnests one array per column; returns rows inserted."""
+    if not rows:
+        return 0
+    cur.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+    return cur.rowcount
 
 
 def record_closure(conn: psycopg.Connection, period: date, run_id: str | None) -> None:
@@ -163,6 +192,46 @@ def record_closure(conn: psycopg.Connection, period: date, run_id: str | None) -
     )
 
 
-def accepted_pairs(conn: psycopg.Connection) -> set[tuple[str, date]]:
-    """(unit code, period) of every accepted submission in the ledger."""
-    return {(unit, period) for unit, period in conn.execute("select unit_code, period_month from raw.submissions")}
+def accepted_pairs(conn: psycopg.Connection, before: datetime | None = None) -> set[tuple[str, date]]:
+    """(unit code, period) of every accepted submission in the ledger (``before``: loaded before that moment)."""
+    if before is None:
+        rows = conn.execute("select unit_code, period_month from raw.submissions")
+    else:
+        rows = conn.execute("select unit_code, period_month from raw.submissions where loaded_at < %s", (before,))
+    return {(unit, period) for unit, period in rows}
+
+
+def accepted_since(conn: psycopg.Connection, since: datetime) -> list[tuple[datetime, str, str, date]]:
+    """Submissions loaded from ``since`` on, in receipt order: (received_at, message hash, unit code, period)."""
+    rows = conn.execute(
+        "select received_at, message_hash, unit_code, period_month from raw.submissions where loaded_at >= %s "
+        "order by received_at, message_hash",
+        (since,),
+    )
+    return [(received, digest, unit, period) for received, digest, unit, period in rows]
+
+
+def reports_loaded_since(conn: psycopg.Connection, since: datetime) -> list[Submission]:
+    """Accepted reports loaded from ``since`` on, with their values."""
+    values: dict[str, list[ReportValue]] = {}
+    rows = conn.execute(
+        "select v.message_hash, v.indicator_code, v.value_text, v.value_number from raw.submission_values v "
+        "join raw.submissions s using (message_hash) where s.loaded_at >= %s and s.submission_kind = 'report' "
+        "order by v.message_hash, v.indicator_code",
+        (since,),
+    )
+    for digest, code, text, number in rows:
+        values.setdefault(digest, []).append(ReportValue(code, text, float(number) if number is not None else None))
+    rows = conn.execute(
+        "select message_hash, unit_code, period_month, received_at, filename, difficulties, proposals "
+        "from raw.submissions where loaded_at >= %s and submission_kind = 'report' order by received_at, message_hash",
+        (since,),
+    )
+    return [
+        Submission(digest, unit, period, SubmissionKind.REPORT, received, filename, None, values.get(digest, []))
+        for digest, unit, period, received, filename, *_ in rows
+    ]
+
+
+def database_now(conn: psycopg.Connection) -> datetime:
+    return conn.execute("select now()").fetchone()[0]  # type: ignore[index]

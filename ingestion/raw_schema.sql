@@ -152,3 +152,15 @@ create table if not exists raw.reports (
     primary key (report_kind, report_key, version),
     unique (report_kind, report_key, sha256)
 );
+
+-- Maildir files whose message the ledger holds, as they were when read: a file still of that size and mtime is
+-- not read (nor hashed) again, so intake on a mailbox that keeps earlier months stays flat.
+create table if not exists raw.maildir_files (
+    source           text not null,             -- maildir:<path>
+    file_key         text not null,             -- new/<name> or cur/<name>
+    size             bigint not null,
+    mtime_ns         bigint not null,
+    message_hash     text not null,
+    recorded_at      timestamptz not null default now(),
+    primary key (source, file_key)
+);

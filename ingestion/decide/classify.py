@@ -75,13 +75,14 @@ def payload_key(payload: bytes) -> str:
 _OLE2_SIGNS = (b"0M8R4KGxGu", b"=D0=CF=11=E0", OLE2_MAGIC[:4])
 
 
-def doc_payloads(raw: bytes) -> dict[str, bytes]:
+def doc_payloads(raw: bytes, parsed: EmailMessage | None = None) -> dict[str, bytes]:
     """The .doc attachments of a message by content hash, so a run can convert them all in one batch. A message
-    without any sign of an OLE2 file is not parsed here (only speed depends on it: a .doc missed here is
-    converted on its own when the message is assessed)."""
+    without any sign of an OLE2 file is not looked at (only speed depends on it: a .doc missed here is
+    converted on its own when the message is assessed). ``parsed``: the message already parsed."""
     if not any(sign in raw for sign in _OLE2_SIGNS):
         return {}
-    return {payload_key(a.payload): a.payload for a in attachments(parse_bytes(raw)) if _safe_kind(a) == "doc"}
+    msg = parsed if parsed is not None else parse_bytes(raw)
+    return {payload_key(a.payload): a.payload for a in attachments(msg) if _safe_kind(a) == "doc"}
 
 
 def _safe_kind(attachment: Attachment) -> str | None:
@@ -175,7 +176,7 @@ def _assess(message: InboundMessage, ctx: IntakeContext) -> Assessment:
     received = message.received_at
     assert received is not None, "intake always sets a receipt time"
     unit = ctx.registry.for_sender(message.sender or "", received.date())
-    msg = parse_bytes(message.raw)
+    msg = message.parsed if message.parsed is not None else parse_bytes(message.raw)
     if ctx.authserv_id:
         failure = authentication_failure(msg, ctx.authserv_id, ctx.mx_host or "", message.sender)
         if failure:

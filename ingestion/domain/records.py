@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from email.message import EmailMessage
 from enum import StrEnum
 from pathlib import Path
 
@@ -71,6 +72,7 @@ class InboundMessage:
     date_header: datetime | None
     received_at: datetime | None
     source: str
+    parsed: EmailMessage | None = field(default=None, repr=False, compare=False)  # the MIME tree, parsed once
 
 
 @dataclass
@@ -119,9 +121,87 @@ class ReceivedMessage:
     message: InboundMessage
     archive_path: Path
     assessment: Assessment | None = None
+    key: str = ""  # where the source holds it (a Maildir file name, an IMAP UID)
 
     @property
     def decided(self) -> Assessment:
         if self.assessment is None:
             raise ValueError(f"message {self.message.message_hash} has not been assessed")
         return self.assessment
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    """A message the source holds that the ledger may not know: where it is and when it was received (no bytes)."""
+
+    key: str  # Maildir: file name under the Maildir (``new/…``, ``cur/…``); IMAP: the UID
+    received_at: datetime | None
+    message_hash: str | None = None  # when the plan had to read the bytes anyway (Maildir)
+
+
+@dataclass
+class SourcePlan:
+    """What a source holds that the ledger may not know, in no particular order, and what it skipped."""
+
+    planned: list[PlannedMessage]
+    skipped: int = 0  # messages the source knows were read before (not read again)
+    uidvalidity: int | None = None  # IMAP: the folder's UIDVALIDITY and the highest UID planned
+    last_uid: int | None = None
+
+
+@dataclass(frozen=True)
+class IntakeBatch:
+    """One batch of an intake run's plan: small enough for XCom (keys, never bytes)."""
+
+    index: int
+    source: str
+    planned_at: datetime  # the warehouse's clock when the run was planned: what was accepted before it
+    keys: tuple[str, ...]
+    uidvalidity: int | None = None  # IMAP: the folder's UIDVALIDITY the keys belong to
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "source": self.source,
+            "planned_at": self.planned_at.isoformat(),
+            "keys": list(self.keys),
+            "uidvalidity": self.uidvalidity,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IntakeBatch:
+        return cls(
+            index=int(data["index"]),
+            source=str(data["source"]),
+            planned_at=datetime.fromisoformat(str(data["planned_at"])),
+            keys=tuple(str(key) for key in data["keys"]),
+            uidvalidity=int(data["uidvalidity"]) if data.get("uidvalidity") is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class DeferredNotice:
+    """A "same as" notice a batch could not confirm (its previous month may be another batch's report): the
+    finishing step decides it once every batch has loaded."""
+
+    message_hash: str
+    key: str
+    source: str
+    received_at: datetime
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "message_hash": self.message_hash,
+            "key": self.key,
+            "source": self.source,
+            "received_at": self.received_at.isoformat(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DeferredNotice:
+        return cls(
+            str(data["message_hash"]),
+            str(data["key"]),
+            str(data["source"]),
+            datetime.fromisoformat(str(data["received_at"])),
+        )

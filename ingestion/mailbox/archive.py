@@ -15,9 +15,13 @@ def message_hash(raw: bytes) -> str:
 def archive(raw: bytes, archive_dir: Path) -> Path:
     """Store the raw bytes under their hash (write-once, owner-only: 0600 in 0700 folders); returns the path.
     A full or read-only disk raises (``OSError``) before any decision is recorded: intake fails, nothing is lost."""
-    digest = message_hash(raw)
-    target = archive_dir / digest[:2] / f"{digest}.eml"
+    target = archived_path(message_hash(raw), archive_dir)
     if not target.exists():
         private_dir(archive_dir)
         write_private(target, raw)
     return target
+
+
+def archived_path(digest: str, archive_dir: Path) -> Path:
+    """Where :func:`archive` stores the message whose sha256 is ``digest``."""
+    return archive_dir / digest[:2] / f"{digest}.eml"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.parser
 import email.policy
+import functools
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -27,8 +28,27 @@ def fetched_to_inbound(fetched: FetchedMessage, mx_host: str) -> InboundMessage:
     )
 
 
+class ReadPolicy(email.policy.EmailPolicy):
+    """``email.policy.default`` that parses each distinct header once: deciding a message reads a part's
+    ``Content-Type`` and ``Content-Disposition`` a dozen times, and the same header texts recur across messages.
+    The header objects are the ones the default policy makes (immutable), so what the message says is unchanged."""
+
+    def header_fetch_parse(self, name: str, value: str):  # type: ignore[no-untyped-def]
+        if hasattr(value, "name"):
+            return value
+        return _parsed_header(name, value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_header(name: str, value: str):  # type: ignore[no-untyped-def]
+    return email.policy.default.header_fetch_parse(name, value)
+
+
+READ_POLICY = ReadPolicy()
+
+
 def parse_bytes(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(raw, policy=READ_POLICY)  # type: ignore[return-value]
 
 
 def receipt_time(msg: EmailMessage, mx_host: str) -> datetime | None:
@@ -55,7 +75,18 @@ def _date_header(msg: EmailMessage) -> datetime | None:
 
 def parse_headers(raw: bytes) -> EmailMessage:
     """The header block only (fast on messages with large attachments)."""
-    return email.parser.BytesParser(policy=email.policy.default).parsebytes(raw, headersonly=True)  # type: ignore[return-value]
+    return email.parser.BytesParser(policy=READ_POLICY).parsebytes(raw, headersonly=True)  # type: ignore[return-value]
+
+
+def received_time(
+    msg: EmailMessage, mx_host: str, *, delivered_at: float | None = None, received_at: datetime | None = None
+) -> datetime | None:
+    """The receipt time: ``received_at`` when the source knows it (IMAP INTERNALDATE), else our ``Received:``
+    header, else the Maildir delivery time."""
+    received = received_at.astimezone(UTC) if received_at is not None else receipt_time(msg, mx_host)
+    if received is None and delivered_at is not None:
+        received = datetime.fromtimestamp(delivered_at, UTC)
+    return received
 
 
 def to_inbound(
@@ -66,12 +97,15 @@ def to_inbound(
     delivered_at: float | None = None,
     received_at: datetime | None = None,
 ) -> InboundMessage:
-    """Headers that matter; the receipt time is ``received_at`` when the source knows it (IMAP INTERNALDATE),
-    else our ``Received:`` header, else the Maildir delivery time. The sender's ``Date:`` is kept, never used."""
-    msg = parse_headers(raw)
-    received = received_at.astimezone(UTC) if received_at is not None else receipt_time(msg, mx_host)
-    if received is None and delivered_at is not None:
-        received = datetime.fromtimestamp(delivered_at, UTC)
+    """Headers that matter, and the message parsed once for every later stage (``parsed``); the receipt time as
+    :func:`received_time` says. The sender's ``Date:`` is kept, never used. A message whose MIME tree cannot be
+    parsed (nested a thousand deep) gets its headers read alone and no ``parsed``: deciding it says why."""
+    parsed: EmailMessage | None
+    try:
+        msg = parsed = parse_bytes(raw)
+    except Exception:
+        msg, parsed = parse_headers(raw), None
+    received = received_time(msg, mx_host, delivered_at=delivered_at, received_at=received_at)
     sender = parseaddr(str(msg.get("From", "")))[1].strip().lower() or None
     return InboundMessage(
         message_hash=message_hash(raw),
@@ -82,6 +116,7 @@ def to_inbound(
         date_header=_date_header(msg),
         received_at=received,
         source=source,
+        parsed=parsed,
     )
 
 

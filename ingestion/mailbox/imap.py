@@ -3,7 +3,8 @@
 The folder is selected read-only (EXAMINE) and bodies are fetched with ``BODY.PEEK[]``, so no flag is set and
 nothing is deleted. The receipt time is the server's INTERNALDATE. ``raw.imap_state`` keeps, per account and
 folder, the UIDVALIDITY and the highest UID read; the caller stores the new mark with :meth:`ImapSource.mark_read`
-in the transaction that records the messages, so a run that fails half-way reads the same messages again. When
+once every batch of the run is recorded, so a run that fails half-way reads the same messages again (the ledger
+skips those a batch recorded). The plan fetches UIDs and INTERNALDATEs only; each batch fetches its bodies. When
 the server reports another UIDVALIDITY (the folder was recreated or the server migrated), UIDs no longer mean
 what they meant: the whole folder is read again, and the ledger (keyed by the bytes' hash) skips what it has.
 
@@ -19,12 +20,12 @@ from __future__ import annotations
 import ipaddress
 import logging
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from ingestion.domain.records import FetchedMessage
+from ingestion.domain.records import FetchedMessage, IntakeBatch, PlannedMessage, SourcePlan
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_MESSAGES = 25
+LIST_CHUNK = 1000  # UIDs per FETCH of sizes or dates
 BATCH_BYTES = 32 * 1024 * 1024  # one FETCH brings at most this much (or one larger message)
 TIMEOUT = 60.0
 
@@ -116,44 +118,75 @@ class ImapSource:
             _close(self._client)
             self._client = None
 
-    def fetch(self, conn: psycopg.Connection) -> Iterator[FetchedMessage]:
-        """Every message after the stored mark (all of them after a UIDVALIDITY change), in UID order."""
+    def plan(self, conn: psycopg.Connection, mx_host: str) -> SourcePlan:
+        """The UIDs after the stored mark (all of them after a UIDVALIDITY change) with their INTERNALDATE: no
+        bodies are fetched here."""
         client, account = self._connected(), self.account
+        uidvalidity, uidnext = self._select(client)
+        after = self._start_after(read_mark(conn, account), uidvalidity, uidnext)
+        try:
+            uids = sorted(uid for uid in client.search(["UID", f"{after + 1}:*"]) if uid > after)
+            dates = {uid: data.get(b"INTERNALDATE") for uid, data in _fetch_chunks(client, uids, ["INTERNALDATE"])}
+        except ImapError:
+            raise
+        except Exception as error:
+            raise ImapError(f"cannot list IMAP folder {account.folder!r} of {account.key}: {error}") from error
+        planned = [
+            PlannedMessage(str(uid), _utc(dates[uid]) if dates.get(uid) is not None else None)
+            for uid in uids
+            if uid in dates
+        ]
+        return SourcePlan(planned, uidvalidity=uidvalidity, last_uid=max(uids, default=after))
+
+    def read(self, conn: psycopg.Connection, batch: IntakeBatch) -> Iterator[tuple[str, FetchedMessage]]:
+        """One batch's messages, fetched ``BATCH_MESSAGES`` (or ``BATCH_BYTES``) at a time."""
+        client, account = self._connected(), self.account
+        uidvalidity, _ = self._select(client)
+        if batch.uidvalidity is not None and uidvalidity != batch.uidvalidity:
+            raise ImapError(
+                f"UIDVALIDITY of {account.source} changed from {batch.uidvalidity} to {uidvalidity} during the intake: "
+                "the next run reads the folder again"
+            )
+        uids = [int(key) for key in batch.keys]
+        try:
+            listed = _fetch_chunks(client, uids, ["RFC822.SIZE"])
+            sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in listed}
+        except Exception as error:
+            raise ImapError(f"cannot list IMAP folder {account.folder!r} of {account.key}: {error}") from error
+        for chunk in _batches(uids, sizes):
+            try:
+                response = client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
+            except Exception as error:
+                raise ImapError(f"cannot fetch from IMAP folder {account.folder!r}: {error}") from error
+            for uid in chunk:
+                data = response.get(uid)
+                if data is None or b"BODY[]" not in data:
+                    log.warning("IMAP %s UID %s disappeared before it was fetched", account.source, uid)
+                    continue
+                yield (
+                    str(uid),
+                    FetchedMessage(
+                        raw=bytes(data[b"BODY[]"]), source=account.source, received_at=_utc(data[b"INTERNALDATE"])
+                    ),
+                )
+
+    def remember(self, conn: psycopg.Connection, read: Iterable[tuple[str, str]]) -> None:
+        return None  # the read mark says it, once every batch is in (mark_read)
+
+    def mark_read(self, conn: psycopg.Connection, plan: SourcePlan) -> None:
+        """Store how far the plan read; call in the transaction that finishes the run, after every batch loaded."""
+        if plan.uidvalidity is not None and plan.last_uid is not None:
+            write_mark(conn, self.account, ReadMark(plan.uidvalidity, plan.last_uid))
+
+    def _select(self, client: IMAPClient) -> tuple[int, Any]:
+        account = self.account
         try:
             selected = client.select_folder(account.folder, readonly=True)
         except Exception as error:
             raise ImapError(f"cannot open IMAP folder {account.folder!r} of {account.key}: {error}") from error
         if b"UIDVALIDITY" not in selected:
             raise ImapError(f"IMAP folder {account.folder!r} of {account.key} has no UIDVALIDITY")
-        uidvalidity, uidnext = int(selected[b"UIDVALIDITY"]), selected.get(b"UIDNEXT")
-        after = self._start_after(read_mark(conn, account), uidvalidity, uidnext)
-        try:
-            uids = sorted(uid for uid in client.search(["UID", f"{after + 1}:*"]) if uid > after)
-            sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in client.fetch(uids, ["RFC822.SIZE"]).items()}
-        except Exception as error:
-            raise ImapError(f"cannot list IMAP folder {account.folder!r} of {account.key}: {error}") from error
-        self._new_mark = ReadMark(uidvalidity, after)
-        for batch in _batches(uids, sizes):
-            try:
-                response = client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
-            except Exception as error:
-                raise ImapError(f"cannot fetch from IMAP folder {account.folder!r}: {error}") from error
-            for uid in batch:
-                data = response.get(uid)
-                if data is None or b"BODY[]" not in data:
-                    log.warning("IMAP %s UID %s disappeared before it was fetched", account.source, uid)
-                else:
-                    yield FetchedMessage(
-                        raw=bytes(data[b"BODY[]"]),
-                        source=account.source,
-                        received_at=_utc(data[b"INTERNALDATE"]),
-                    )
-                self._new_mark = ReadMark(uidvalidity, uid)  # the caller has taken the message
-
-    def mark_read(self, conn: psycopg.Connection) -> None:
-        """Store how far :meth:`fetch` read; call in the transaction that records the fetched messages."""
-        if self._new_mark is not None:
-            write_mark(conn, self.account, self._new_mark)
+        return int(selected[b"UIDVALIDITY"]), selected.get(b"UIDNEXT")
 
     def _start_after(self, mark: ReadMark | None, uidvalidity: int, uidnext: Any) -> int:
         source = self.account.source
@@ -179,6 +212,12 @@ class ImapSource:
         if self._client is None:
             raise ImapError("the IMAP source is used outside its 'with' block")
         return self._client
+
+
+def _fetch_chunks(client: IMAPClient, uids: list[int], items: list[str]) -> Iterator[tuple[int, dict]]:
+    """FETCH of small items (sizes, dates) for many UIDs, a bounded number per command."""
+    for start in range(0, len(uids), LIST_CHUNK):
+        yield from client.fetch(uids[start : start + LIST_CHUNK], items).items()
 
 
 def _batches(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:

@@ -1,36 +1,82 @@
-"""The Maildir source: every message file under ``new/`` and ``cur/``, read each run, never moved.
+"""The Maildir source: every message file under ``new/`` and ``cur/``, never moved.
 
-A mail source (this Maildir, or :class:`ingestion.mailbox.imap.ImapSource`) hands over :class:`FetchedMessage`
-records from ``fetch(conn)`` and stores how far it read with ``mark_read(conn)`` in the transaction that
-records them."""
+A mail source (this Maildir, or :class:`ingestion.mailbox.imap.ImapSource`) works in two steps, so a large mailbox
+is never held at once: ``plan(conn, mx_host)`` lists the messages the ledger may not know (keys and receipt times,
+no bytes kept), and ``read(conn, batch)`` hands over one batch's :class:`FetchedMessage` records. ``remember`` and
+``mark_read`` store how far it read, in the transactions that record the messages.
+
+A file whose message is in the ledger is remembered in ``raw.maildir_files`` (name, size, mtime → hash), so the
+next runs skip it without reading it again: intake on a mailbox that keeps earlier months stays flat."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from ingestion.domain.records import FetchedMessage
+from ingestion.domain.records import FetchedMessage, IntakeBatch, PlannedMessage, SourcePlan
+from ingestion.mailbox.archive import message_hash
+from ingestion.mailbox.headers import parse_headers, received_time
 
 if TYPE_CHECKING:
     import psycopg
+
+SUBFOLDERS = ("new", "cur")
 
 
 def iter_maildir(path: Path) -> Iterator[tuple[str, bytes, float]]:
     """Name, raw bytes and delivery time (file mtime) of every message in ``new/`` and ``cur/``, in name order.
     A file that a mail client moves or deletes while we read (``new/`` → ``cur/`` when marked read) is skipped:
     the next run finds it under its new name."""
-    files = [f for sub in ("new", "cur") if (path / sub).is_dir() for f in (path / sub).iterdir()]
-    for file in sorted((f for f in files if not f.name.startswith(".")), key=lambda f: f.name):
+    for entry in list_maildir(path):
+        read = read_message(path, entry.key)
+        if read is not None:
+            yield Path(entry.key).name, read[0], read[1].mtime
+
+
+@dataclass(frozen=True)
+class MaildirFile:
+    key: str  # ``new/<name>`` or ``cur/<name>``
+    size: int
+    mtime_ns: int
+
+    @property
+    def mtime(self) -> float:
+        return self.mtime_ns / 1e9
+
+
+def list_maildir(path: Path) -> list[MaildirFile]:
+    """The message files of ``new/`` and ``cur/`` (dot files are a delivery in progress), in name order."""
+    found = []
+    for sub in SUBFOLDERS:
         try:
-            if not file.is_file():
-                continue
-            with file.open("rb") as handle:
-                raw, delivered_at = handle.read(), os.fstat(handle.fileno()).st_mtime
-        except FileNotFoundError:
+            entries = list(os.scandir(path / sub))
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        yield file.name, raw, delivered_at
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+                stat = entry.stat()
+            except FileNotFoundError:
+                continue
+            found.append(MaildirFile(f"{sub}/{entry.name}", stat.st_size, stat.st_mtime_ns))
+    return sorted(found, key=lambda f: (Path(f.key).name, f.key))
+
+
+def read_message(path: Path, key: str) -> tuple[bytes, MaildirFile] | None:
+    """A message file's bytes and what it was when read; None when a mail client moved or deleted it meanwhile."""
+    file = path / key
+    try:
+        with file.open("rb") as handle:
+            raw, stat = handle.read(), os.fstat(handle.fileno())
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    return raw, MaildirFile(key, stat.st_size, stat.st_mtime_ns)
 
 
 class MailSource(Protocol):
@@ -39,17 +85,20 @@ class MailSource(Protocol):
 
     def __enter__(self) -> MailSource: ...
     def __exit__(self, *exc_info: object) -> None: ...
-    def fetch(self, conn: psycopg.Connection) -> Iterator[FetchedMessage]: ...
-    def mark_read(self, conn: psycopg.Connection) -> None: ...
+    def plan(self, conn: psycopg.Connection, mx_host: str) -> SourcePlan: ...
+    def read(self, conn: psycopg.Connection, batch: IntakeBatch) -> Iterator[tuple[str, FetchedMessage]]: ...
+    def remember(self, conn: psycopg.Connection, read: Iterable[tuple[str, str]]) -> None: ...
+    def mark_read(self, conn: psycopg.Connection, plan: SourcePlan) -> None: ...
 
 
 class MaildirSource:
-    """Every message of a Maildir, each run: the files stay where they are, the ledger knows what was read."""
+    """Every message of a Maildir: the files stay where they are, the ledger knows what was read."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = f"maildir:{path}"
         self.notes: list[str] = []
+        self._read: dict[str, MaildirFile] = {}
 
     def __enter__(self) -> MaildirSource:
         return self
@@ -57,9 +106,54 @@ class MaildirSource:
     def __exit__(self, *exc_info: object) -> None:
         return None
 
-    def fetch(self, conn: psycopg.Connection) -> Iterator[FetchedMessage]:
-        for _name, raw, delivered_at in iter_maildir(self.path):
-            yield FetchedMessage(raw=raw, source=self.name, delivered_at=delivered_at)
+    def plan(self, conn: psycopg.Connection, mx_host: str) -> SourcePlan:
+        """Every file not remembered as it is now, read once for its hash and receipt time (bytes not kept)."""
+        remembered = remembered_files(conn, self.name)
+        plan = SourcePlan([])
+        for file in list_maildir(self.path):
+            if remembered.get(file.key) == (file.size, file.mtime_ns):
+                plan.skipped += 1
+                continue
+            read = read_message(self.path, file.key)
+            if read is None:
+                continue
+            raw, now = read
+            self._read[file.key] = now
+            received = received_time(parse_headers(raw), mx_host, delivered_at=now.mtime)
+            plan.planned.append(PlannedMessage(file.key, received, message_hash(raw)))
+        return plan
 
-    def mark_read(self, conn: psycopg.Connection) -> None:
+    def read(self, conn: psycopg.Connection, batch: IntakeBatch) -> Iterator[tuple[str, FetchedMessage]]:
+        """The batch's files in name order (the order they were delivered in); a file gone meanwhile is skipped."""
+        for key in sorted(batch.keys, key=lambda key: (Path(key).name, key)):
+            read = read_message(self.path, key)
+            if read is None:
+                continue
+            raw, file = read
+            self._read[key] = file
+            yield key, FetchedMessage(raw=raw, source=self.name, delivered_at=file.mtime)
+
+    def remember(self, conn: psycopg.Connection, read: Iterable[tuple[str, str]]) -> None:
+        """Remember files (key, message hash) whose message the ledger holds; call in the transaction that
+        records them. Only files :meth:`plan` or :meth:`read` read in this process are remembered."""
+        files = self._read
+        rows = [(self.name, key, files[key].size, files[key].mtime_ns, digest) for key, digest in read if key in files]
+        if rows:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    """
+                    insert into raw.maildir_files (source, file_key, size, mtime_ns, message_hash)
+                    values (%s, %s, %s, %s, %s)
+                    on conflict (source, file_key) do update
+                        set size = excluded.size, mtime_ns = excluded.mtime_ns, message_hash = excluded.message_hash
+                    """,
+                    rows,
+                )
+
+    def mark_read(self, conn: psycopg.Connection, plan: SourcePlan) -> None:
         return None
+
+
+def remembered_files(conn: psycopg.Connection, source: str) -> dict[str, tuple[int, int]]:
+    rows = conn.execute("select file_key, size, mtime_ns from raw.maildir_files where source = %s", (source,))
+    return {key: (int(size), int(mtime)) for key, size, mtime in rows}

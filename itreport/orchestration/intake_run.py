@@ -1,10 +1,18 @@
-"""Intake, the pipeline's spine, as named stages over :class:`ReceivedMessage` records:
+"""Intake, the pipeline's spine, as named stages over :class:`ReceivedMessage` records, in three steps so a large
+mailbox is streamed in batches (and Airflow can map the batches over workers):
 
-1. fetch and archive every message of the mailbox (new ones only go on);
-2. decide each new message (accepted / quarantined / ignored, with a reason);
-3. validate accepted reports with Great Expectations (failures are quarantined with the agency's words);
-4. confirm "same as" notices whose previous month was only a report of this run;
-5. load the ledger, submissions, values and value warnings, and move the source's read mark, in one transaction.
+1. **plan** (:func:`plan_intake`): list what the source holds that the ledger may not know (names or UIDs and
+   receipt times, no bytes kept) and split it, in receipt order, into batches of ``ITREPORT_INTAKE_BATCH_SIZE``;
+2. **batch** (:func:`intake_batch`), each in its own short transaction: fetch and archive its messages, decide each
+   new one (accepted / quarantined / ignored, with a reason), validate accepted reports with Great Expectations,
+   load the ledger, submissions and values; a "same as" notice whose previous month is not known
+   to be accepted yet is left to the finishing step (it may be another batch's report);
+3. **finish** (:func:`finish_intake`): decide those notices against everything accepted before them in receipt
+   order, load them, record the value warnings of the run's reports (their history may be another batch's), and
+   move the source's read mark. The outcome is the one a single batch would have had.
+
+A crash anywhere loses nothing: every message is archived before it is recorded, and a re-run skips what the
+ledger has (keys are message hashes). :func:`run_intake` runs the three steps in one process.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -22,17 +30,37 @@ import psycopg
 from ingestion.decide.classify import assess, confirm_notices, doc_payloads, quarantine_invalid
 from ingestion.decide.reasons import explain
 from ingestion.domain.catalogue import Catalogue, default_catalogue
-from ingestion.domain.records import Assessment, Decision, ReceivedMessage, SubmissionKind
+from ingestion.domain.records import (
+    Assessment,
+    Decision,
+    DeferredNotice,
+    IntakeBatch,
+    PlannedMessage,
+    ReceivedMessage,
+    SourcePlan,
+    SubmissionKind,
+)
 from ingestion.domain.registry import Registry, default_registry
-from ingestion.load import accepted_pairs, ensure_raw_schema, known_hashes, load
-from ingestion.mailbox.archive import archive, message_hash
-from ingestion.mailbox.headers import fetched_to_inbound
+from ingestion.load import (
+    accepted_pairs,
+    accepted_since,
+    database_now,
+    ensure_raw_schema,
+    known_among,
+    load,
+    reports_loaded_since,
+)
+from ingestion.mailbox.archive import archive, archived_path, message_hash
+from ingestion.mailbox.headers import fetched_to_inbound, to_inbound
 from ingestion.mailbox.imap import ImapSource
 from ingestion.mailbox.maildir import MaildirSource, MailSource
 from itreport.config import warehouse
 from itreport.config.settings import Settings
 
 log = logging.getLogger(__name__)
+
+DEFERRED_REASON = "notice_without_previous"  # a batch's verdict the finishing step may still turn around
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -56,6 +84,80 @@ class IntakeCounts:
             "rows_inserted": self.rows_inserted,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> IntakeCounts:
+        return cls(
+            seen=int(data.get("seen", 0)),
+            already_processed=int(data.get("already_processed", 0)),
+            states=Counter(data.get("states", {})),
+            reasons=Counter(data.get("reasons", {})),
+            rows_inserted=dict(data.get("rows_inserted", {})),
+            source=str(data.get("source", "")),
+            notes=list(data.get("notes", [])),
+        )
+
+    def add(self, other: IntakeCounts) -> None:
+        self.seen += other.seen
+        self.already_processed += other.already_processed
+        self.states.update(other.states)
+        self.reasons.update(other.reasons)
+        for key, value in other.rows_inserted.items():
+            self.rows_inserted[key] = self.rows_inserted.get(key, 0) + value
+        self.source = self.source or other.source
+        self.notes += [note for note in other.notes if note not in self.notes]
+
+    def decided(self, received: Iterable[ReceivedMessage]) -> None:
+        for item in received:
+            self.states[item.decided.decision.state.value] += 1
+            self.reasons[item.decided.decision.reason_code] += 1
+
+
+@dataclass
+class IntakePlan:
+    """What :func:`plan_intake` found: the batches, what it counted, and the read mark to store at the end."""
+
+    batches: list[IntakeBatch]
+    counts: IntakeCounts
+    source: SourcePlan
+    planned_at: datetime | None = None  # the warehouse's clock at planning: what was accepted before the run
+
+    def as_dict(self, *, with_batches: bool = True) -> dict[str, object]:
+        """For XCom; ``with_batches=False``: what the finishing step needs (the batches travel on their own)."""
+        data: dict[str, object] = {
+            "counts": self.counts.as_dict(),
+            "uidvalidity": self.source.uidvalidity,
+            "last_uid": self.source.last_uid,
+            "planned_at": self.planned_at.isoformat() if self.planned_at else None,
+        }
+        if with_batches:
+            data["batches"] = [batch.as_dict() for batch in self.batches]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IntakePlan:
+        source = SourcePlan([], uidvalidity=data.get("uidvalidity"), last_uid=data.get("last_uid"))
+        batches = [IntakeBatch.from_dict(batch) for batch in data.get("batches", [])]
+        planned_at = datetime.fromisoformat(data["planned_at"]) if data.get("planned_at") else None
+        return cls(batches, IntakeCounts.from_dict(data.get("counts", {})), source, planned_at)
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch did: its counts and the notices left to the finishing step (small, for XCom)."""
+
+    counts: IntakeCounts
+    deferred: list[DeferredNotice] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"counts": self.counts.as_dict(), "deferred": [notice.as_dict() for notice in self.deferred]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BatchOutcome:
+        return cls(
+            IntakeCounts.from_dict(data.get("counts", {})),
+            [DeferredNotice.from_dict(notice) for notice in data.get("deferred", [])],
+        )
+
 
 def mail_source(settings: Settings) -> MailSource:
     """The IMAP folder when ITREPORT_IMAP_HOST is set, else the Maildir."""
@@ -69,43 +171,187 @@ def run_intake(
     catalogue: Catalogue | None = None,
     on_message: Callable[[], None] | None = None,
 ) -> IntakeCounts:
-    """Read the mailbox: archive every message, decide each new one, check values with GX, load the raw tables.
+    """Read the mailbox: archive every message, decide each new one, check values with GX, load the raw tables;
+    batch by batch (:func:`plan_intake`, :func:`intake_batch`, :func:`finish_intake`) in this process.
     A mailbox that cannot be read raises (``ImapError``): the task fails rather than read nothing."""
     registry = registry or default_registry()
     catalogue = catalogue or default_catalogue()
-    counts = IntakeCounts()
+    plan = plan_intake(settings)
+    outcomes = [
+        intake_batch(settings, batch, registry=registry, catalogue=catalogue, on_message=on_message)
+        for batch in plan.batches
+    ]
+    return finish_intake(settings, plan, outcomes, registry=registry, catalogue=catalogue)
+
+
+def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakePlan:
+    """The new messages of the source in receipt order, split into batches (keys only). Files whose message the
+    ledger already holds are remembered and skipped, so they are not read again by the batches or the next run."""
+    size = max(1, batch_size or settings.intake_batch_size)
     with warehouse.connect(settings, autocommit=True) as setup:
         ensure_raw_schema(setup)  # its own short transaction: no DDL lock is held through the intake
+    counts = IntakeCounts()
     with warehouse.connect(settings) as conn, mail_source(settings) as source:
-        received = fetch_and_archive(conn, source, settings, counts)
-        accepted_before = accepted_pairs(conn)
+        found = source.plan(conn, settings.mx_host)
+        counts.seen = counts.already_processed = found.skipped
+        known = known_among(conn, {p.message_hash for p in found.planned if p.message_hash})
+        new: list[PlannedMessage] = []
+        remember, hashes = [], set()
+        for planned in found.planned:
+            if planned.message_hash in known or planned.message_hash in hashes:
+                counts.seen += 1
+                counts.already_processed += 1
+                if planned.message_hash in known:
+                    remember.append((planned.key, planned.message_hash))
+                continue
+            if planned.message_hash:
+                hashes.add(planned.message_hash)
+            new.append(planned)
+        source.remember(conn, remember)
+        planned_at = database_now(conn)
+        conn.commit()
+        counts.source, counts.notes = source.name, list(source.notes)
+    new.sort(key=lambda p: (p.received_at is None, p.received_at or _EPOCH, p.message_hash or "", p.key))
+    batches = [
+        IntakeBatch(index, source.name, planned_at, tuple(p.key for p in new[start : start + size]), found.uidvalidity)
+        for index, start in enumerate(range(0, len(new), size))
+    ]
+    found.planned = []
+    return IntakePlan(batches, counts, found, planned_at)
+
+
+def intake_batch(
+    settings: Settings,
+    batch: IntakeBatch,
+    *,
+    registry: Registry | None = None,
+    catalogue: Catalogue | None = None,
+    on_message: Callable[[], None] | None = None,
+) -> BatchOutcome:
+    """One batch in one transaction: archive, decide, check with GX, load, remember what was read."""
+    registry = registry or default_registry()
+    catalogue = catalogue or default_catalogue()
+    counts = IntakeCounts()
+    with warehouse.connect(settings) as conn, mail_source(settings) as source:
+        received = fetch_and_archive(conn, source, batch, settings, counts)
+        accepted_before = accepted_pairs(conn, before=batch.planned_at)
         decide(received, settings, registry, catalogue, accepted_before, on_message)
         validate(received, registry, catalogue, settings)
         confirm(received, accepted_before, registry)
-        counts.rows_inserted = load_all(conn, received, catalogue, settings)
-        for item in received:  # after loading: a message the warehouse refused is counted as processing_error
-            counts.states[item.decided.decision.state.value] += 1
-            counts.reasons[item.decided.decision.reason_code] += 1
-        source.mark_read(conn)
+        now, deferred = _split_deferred(received)
+        counts.rows_inserted = load_all(conn, now, catalogue, settings)
+        counts.decided(now)  # after loading: a message the warehouse refused is counted as processing_error
+        source.remember(conn, [(item.key, item.message.message_hash) for item in now])
+        conn.commit()
+    return BatchOutcome(counts, deferred)
+
+
+def finish_intake(
+    settings: Settings,
+    plan: IntakePlan,
+    outcomes: Sequence[BatchOutcome],
+    *,
+    registry: Registry | None = None,
+    catalogue: Catalogue | None = None,
+) -> IntakeCounts:
+    """After every batch: the deferred "same as" notices decided in receipt order against what was accepted
+    before each, loaded; the source's read mark stored; the run's counts."""
+    registry = registry or default_registry()
+    catalogue = catalogue or default_catalogue()
+    counts = IntakeCounts()
+    counts.add(plan.counts)
+    for outcome in outcomes:
+        counts.add(outcome.counts)
+    deferred = sorted((n for o in outcomes for n in o.deferred), key=lambda n: (n.received_at, n.message_hash))
+    with warehouse.connect(settings) as conn, mail_source(settings) as source:
+        if deferred and plan.planned_at is not None:
+            received = _decide_deferred(conn, deferred, plan.planned_at, settings, registry, catalogue)
+            rows = load_all(conn, received, catalogue, settings)
+            counts.add(IntakeCounts(rows_inserted=rows))
+            counts.decided(received)
+            source.remember(conn, [(item.key, item.message.message_hash) for item in received])
+        if plan.planned_at is not None:
+            counts.add(
+                IntakeCounts(
+                    rows_inserted={"value_warnings": record_run_warnings(conn, plan.planned_at, catalogue, settings)}
+                )
+            )
+        source.mark_read(conn, plan.source)
         conn.commit()
     return counts
 
 
-def fetch_and_archive(
-    conn: psycopg.Connection, source: MailSource, settings: Settings, counts: IntakeCounts
+def _split_deferred(received: Sequence[ReceivedMessage]) -> tuple[list[ReceivedMessage], list[DeferredNotice]]:
+    now, deferred = [], []
+    for item in received:
+        message = item.message
+        if item.decided.decision.reason_code == DEFERRED_REASON and message.received_at is not None:
+            deferred.append(DeferredNotice(message.message_hash, item.key, message.source, message.received_at))
+        else:
+            now.append(item)
+    return now, deferred
+
+
+def _decide_deferred(
+    conn: psycopg.Connection,
+    deferred: Sequence[DeferredNotice],
+    planned_at: datetime,
+    settings: Settings,
+    registry: Registry,
+    catalogue: Catalogue,
 ) -> list[ReceivedMessage]:
-    """Archive every message the source holds; the ones the ledger does not know yet, in receipt order."""
-    known = known_hashes(conn)
-    received = []
-    for fetched in source.fetch(conn):
+    """Each deferred notice against what was accepted before the run, and what this run accepted (reports and
+    notices) before it in receipt order: the verdict one batch of the whole run would have given."""
+    accepted = accepted_pairs(conn, before=planned_at)
+    since = accepted_since(conn, planned_at)
+    decided: list[ReceivedMessage] = []
+    position = 0
+    for notice in deferred:
+        while position < len(since) and since[position][:2] < (notice.received_at, notice.message_hash):
+            accepted.add(since[position][2:])
+            position += 1
+        path = archived_path(notice.message_hash, settings.archive_dir)
+        message = to_inbound(
+            path.read_bytes(), source=notice.source, mx_host=settings.mx_host, received_at=notice.received_at
+        )
+        item = ReceivedMessage(message, path, key=notice.key)
+        try:
+            item.assessment = assess(
+                message,
+                registry=registry,
+                catalogue=catalogue,
+                deadline=settings.deadline,
+                accepted=accepted,
+                authserv_id=settings.authserv_id,
+                mx_host=settings.mx_host,
+            )
+        except Exception as error:
+            log.exception("message %s could not be processed", message.message_hash)
+            item.assessment = processing_error(message.message_hash, error)
+        submission = item.decided.submission
+        if submission is not None:
+            accepted.add((submission.unit_code, submission.period))
+        decided.append(item)
+    return decided
+
+
+def fetch_and_archive(
+    conn: psycopg.Connection, source: MailSource, batch: IntakeBatch, settings: Settings, counts: IntakeCounts
+) -> list[ReceivedMessage]:
+    """Archive every message of the batch; the ones the ledger does not know yet, in receipt order."""
+    fetched = []
+    for key, message in source.read(conn, batch):
         counts.seen += 1
-        path = archive(fetched.raw, settings.archive_dir)
-        digest = message_hash(fetched.raw)
+        fetched.append((key, archive(message.raw, settings.archive_dir), message, message_hash(message.raw)))
+    known = known_among(conn, {digest for *_, digest in fetched})
+    received = []
+    for key, path, message, digest in fetched:
         if digest in known:
             counts.already_processed += 1
+            source.remember(conn, [(key, digest)])
             continue
         known.add(digest)
-        received.append(ReceivedMessage(fetched_to_inbound(fetched, settings.mx_host), path))
+        received.append(ReceivedMessage(fetched_to_inbound(message, settings.mx_host), path, key=key))
     counts.source, counts.notes = source.name, list(source.notes)
     received.sort(
         key=lambda item: (item.message.received_at is None, item.message.received_at, item.message.message_hash)
@@ -178,13 +424,20 @@ def confirm(received: Sequence[ReceivedMessage], accepted_before: set[tuple[str,
 def load_all(
     conn: psycopg.Connection, received: Sequence[ReceivedMessage], catalogue: Catalogue, settings: Settings
 ) -> dict[str, int]:
-    """The ledger, submissions and values, then the value warnings of what was accepted (not committed here)."""
+    """The ledger, submissions and values (not committed here). Value warnings wait for the finishing step: a
+    report's history may be another batch's report."""
+    return {**load(conn, received), "value_warnings": 0}
+
+
+def record_run_warnings(
+    conn: psycopg.Connection, planned_at: datetime, catalogue: Catalogue, settings: Settings
+) -> int:
+    """Value warnings of the reports this run loaded, their history read once every batch is in (as one batch
+    of the whole run would have read it)."""
     from expectations.value_warnings import record_value_warnings
 
-    rows = load(conn, received)
-    accepted = [item.decided.submission for item in received if item.decided.submission]
-    rows["value_warnings"] = record_value_warnings(conn, accepted, catalogue, jump_points=settings.jump_points)
-    return rows
+    reports = reports_loaded_since(conn, planned_at)
+    return record_value_warnings(conn, reports, catalogue, jump_points=settings.jump_points)
 
 
 def processing_error(digest: str, error: Exception) -> Assessment:
@@ -205,7 +458,7 @@ def convert_docs(
     documents: dict[str, bytes] = {}
     for item in received:
         with contextlib.suppress(Exception):  # a message that cannot even be split is judged by assess()
-            documents.update(doc_payloads(item.message.raw))
+            documents.update(doc_payloads(item.message.raw, item.message.parsed))
     documents = {key: doc for key, doc in documents.items() if antiword_report(doc, catalogue) is None}
     if not documents or not libreoffice_available():
         return {}

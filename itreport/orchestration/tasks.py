@@ -29,6 +29,49 @@ def intake() -> dict[str, object]:
     return run_intake(Settings.from_env()).as_dict()
 
 
+PLAN_KEY = "intake_run"  # plan_intake's XCom for finish_intake: the counts and read mark, never message bytes
+
+
+@task
+def plan_intake() -> list[dict[str, object]]:
+    """The new messages of the mailbox (keys and receipt times, never bytes), in batches for ``intake_batch``; what
+    ``finish_intake`` needs besides goes under the XCom key ``PLAN_KEY``."""
+    from itreport.orchestration.intake_run import plan_intake as plan
+
+    planned = plan(Settings.from_env())
+    get_current_context()["ti"].xcom_push(key=PLAN_KEY, value=planned.as_dict(with_batches=False))
+    return [batch.as_dict() for batch in planned.batches]
+
+
+@task
+def intake_batch(batch: dict[str, object]) -> dict[str, object]:
+    """One batch: archive, decide, check with GX and load its messages in one transaction (mapped over the plan)."""
+    from ingestion.domain.records import IntakeBatch
+    from itreport.orchestration.intake_run import intake_batch as run_batch
+
+    return run_batch(Settings.from_env(), IntakeBatch.from_dict(batch)).as_dict()
+
+
+@task(trigger_rule="none_failed")  # no batch at all (nothing new) still finishes: the read mark, the counts
+def finish_intake(outcomes: list[dict[str, object]]) -> dict[str, object]:
+    """After every batch: the "same as" notices that needed another batch's report, the read mark, the counts."""
+    from itreport.orchestration.intake_run import BatchOutcome, IntakePlan
+    from itreport.orchestration.intake_run import finish_intake as finish
+
+    run = get_current_context()["ti"].xcom_pull(task_ids="plan_intake", key=PLAN_KEY)
+    done = [BatchOutcome.from_dict(outcome) for outcome in outcomes or []]
+    return finish(Settings.from_env(), IntakePlan.from_dict(run), done).as_dict()
+
+
+def mapped_intake(upstream):  # -> the XComArg of finish_intake: the run's counts, as run_intake returns them
+    """Wiring of the mapped intake after ``upstream``: plan → ``intake_batch`` per batch → finish."""
+    plan = plan_intake()
+    upstream >> plan
+    finished = finish_intake(intake_batch.expand(batch=plan))
+    plan >> finished
+    return finished
+
+
 @task(multiple_outputs=False)
 def send_replies() -> dict[str, int]:
     """Receipts and rejections to agencies for messages not yet answered (each message once)."""

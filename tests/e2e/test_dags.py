@@ -29,7 +29,8 @@ def test_monthly_close_wiring(dagbag):
     assert dag.timetable.summary.startswith("0 0 22 * *")
     assert dag.catchup is True
     order = [t.task_id for t in dag.topological_sort()]
-    expected = ["prepare_warehouse", "intake", "close", "dbt_build", "send_compliance_alert"]
+    expected = ["prepare_warehouse", "plan_intake", "intake_batch", "finish_intake", "close", "dbt_build"]
+    expected.append("send_compliance_alert")
     assert [t for t in order if t in expected] == expected
 
 
@@ -49,6 +50,13 @@ def test_dag_files_do_not_import_heavy_libraries_at_parse_time():
         assert heavy == "HEAVY=", path
 
 
+def test_intake_batches_are_mapped_over_the_plan(dagbag):
+    for dag_id in ("intake", "monthly_close"):
+        dag = dagbag.dags[dag_id]
+        assert dag.get_task("intake_batch").is_mapped, dag_id
+        assert dag.get_task("finish_intake").trigger_rule == "none_failed"  # a plan with no batch still finishes
+
+
 def test_intake_dag_runs_hourly_in_vietnam_time(dagbag):
     from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -58,8 +66,10 @@ def test_intake_dag_runs_hourly_in_vietnam_time(dagbag):
     assert str(dag.timetable._timezone.name) == "Asia/Ho_Chi_Minh"
     downstream = {t.task_id: sorted(t.downstream_task_ids) for t in dag.tasks}
     assert downstream == {
-        "prepare_warehouse": ["intake"],
-        "intake": ["announce_submissions", "send_replies"],
+        "prepare_warehouse": ["plan_intake"],
+        "plan_intake": ["finish_intake", "intake_batch"],
+        "intake_batch": ["finish_intake"],
+        "finish_intake": ["announce_submissions", "send_replies"],
         "send_replies": ["send_pending_alerts"],
         "send_pending_alerts": [],
         "announce_submissions": [],
@@ -68,5 +78,5 @@ def test_intake_dag_runs_hourly_in_vietnam_time(dagbag):
 
 def test_monthly_close_replies_after_intake(dagbag):
     order = [t.task_id for t in dagbag.dags["monthly_close"].topological_sort()]
-    assert order.index("intake") < order.index("send_replies") < order.index("send_compliance_alert")
+    assert order.index("finish_intake") < order.index("send_replies") < order.index("send_compliance_alert")
     assert order.index("warehouse_checks") < order.index("audit") < order.index("send_compliance_alert")

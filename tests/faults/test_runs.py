@@ -73,6 +73,27 @@ run_intake(settings, on_message=die_on_third)
     assert_invariant(home)
 
 
+def test_killed_after_the_first_batch_then_rerun_loads_every_message_once(home):
+    """Batches of 4: the first is committed, the process is killed in the second; the rerun skips the first
+    batch's files (remembered, not read again) and loads the rest."""
+    body = """
+settings = dataclasses.replace(settings, intake_batch_size=4)
+seen = []
+def die_in_the_second_batch():
+    seen.append(1)
+    if len(seen) == 6:
+        os.kill(os.getpid(), signal.SIGKILL)
+run_intake(settings, on_message=die_in_the_second_batch)
+"""
+    done = _run(home, body)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
+    assert _ledger_rows(home) == 4  # the first batch, committed; nothing of the second
+    rerun = _intake(home)
+    assert rerun.already_processed == 4 and sum(rerun.states.values()) == rerun.seen - 4
+    found = assert_invariant(home)
+    assert found.mailbox == _ledger_rows(home) == rerun.seen
+
+
 def test_warehouse_lost_mid_load_then_rerun(home):
     """The intake's connection is terminated by the server (a restart, a failover) while messages are decided."""
     from ingestion.load import ensure_raw_schema

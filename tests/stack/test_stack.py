@@ -281,8 +281,8 @@ def test_worker_killed_mid_intake_loses_and_doubles_nothing(stack):
     run_id = f"stack-intake-kill-{time.monotonic_ns()}"
     airflow.api("POST", "/dags/intake/dagRuns", {"dag_run_id": run_id, "logical_date": None})
     wait_for(
-        lambda: airflow.task_states("intake", run_id).get("intake") == "running",
-        "intake to run on the worker",
+        lambda: airflow.task_states("intake", run_id).get("intake_batch") == "running",
+        "an intake batch to run on the worker",
         RUN_TIMEOUT,
         0.3,
     )
@@ -292,20 +292,20 @@ def test_worker_killed_mid_intake_loses_and_doubles_nothing(stack):
     airflow.start_worker("worker2")
 
     def rerun_or_done() -> str | None:
-        state = airflow.task_states("intake", run_id).get("intake")
+        state = airflow.task_states("intake", run_id).get("intake_batch")
         if state in ("up_for_retry", "failed", "restarting"):
             # the retry delay is 5 minutes in the DAG: an operator clears the task to retry it now
             airflow.api(
                 "POST",
                 "/dags/intake/clearTaskInstances",
-                {"dag_run_id": run_id, "task_ids": ["intake"], "only_failed": False, "dry_run": False},
+                {"dag_run_id": run_id, "task_ids": ["intake_batch"], "only_failed": False, "dry_run": False},
             )
             return None
         return state if state == "success" else None
 
     wait_for(rerun_or_done, "the killed intake task to be retried and succeed", RUN_TIMEOUT, 2)
     assert airflow.wait_for_run("intake", run_id, RUN_TIMEOUT) == "success", airflow.task_states("intake", run_id)
-    task = airflow.api("GET", f"/dags/intake/dagRuns/{run_id}/taskInstances/intake")
+    task = airflow.api("GET", f"/dags/intake/dagRuns/{run_id}/taskInstances/intake_batch/0")  # the one batch
     assert task["try_number"] >= 2, "the killed attempt did not count: the task ran again"
     with stack.warehouse() as conn:
         ledger = conn.execute("select message_hash from raw.messages").fetchall()
