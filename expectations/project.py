@@ -141,7 +141,6 @@ def create_project(root: Path, warehouse_url: str, catalogue: Catalogue | None =
     """
     import great_expectations as gx
     import psycopg
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.datasource.fluent import PostgresDatasource
 
     catalogue = catalogue or default_catalogue()
@@ -156,8 +155,6 @@ def create_project(root: Path, warehouse_url: str, catalogue: Catalogue | None =
         },
     )
     write_suites(catalogue, root / "gx" / "expectations")
-    actions = [UpdateDataDocsAction(name="update_data_docs", site_names=[DATA_DOCS_SITE])]
-
     batch = (
         context.data_sources.add_pandas(SUBMISSIONS_DATASOURCE)
         .add_dataframe_asset(SUBMISSIONS_ASSET)
@@ -170,7 +167,7 @@ def create_project(root: Path, warehouse_url: str, catalogue: Catalogue | None =
         gx.Checkpoint(
             name=SUBMISSION_CHECKPOINT,
             validation_definitions=[submission],
-            actions=actions,
+            actions=[],  # an intake updates Data Docs once per run, after its batches (update_data_docs)
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [KEY_COLUMN]},
         )
     )

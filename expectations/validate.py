@@ -1,7 +1,8 @@
 """Validate parsed submissions with Great Expectations; failures become messages an agency can act on.
 
 With ``home`` (the product's state folder) the committed ``submission_checks`` checkpoint runs in the
-versioned file context: results are stored and Data Docs updated under ``home/gx``. Without it — or when
+versioned file context: results are stored under ``home/gx``, and :func:`update_data_docs` renders them once an
+intake's batches are done. Without it — or when
 the committed suite no longer matches the catalogue (regenerate with ``python -m expectations.project``)
 — the suite generated from ``catalogue`` runs in an ephemeral context. Either way the catalogue decides.
 """
@@ -144,13 +145,18 @@ def describe_failure(meta: dict[str, Any], catalogue: Catalogue, values: dict[st
 
 
 def validate_submissions(
-    submissions: Sequence[Submission], catalogue: Catalogue, *, home: Path | None = None
+    submissions: Sequence[Submission],
+    catalogue: Catalogue,
+    *,
+    home: Path | None = None,
+    stored: list[tuple[str, ...]] | None = None,
 ) -> dict[str, list[Problem]]:
-    """Problems per message hash (each names indicator, value and what is allowed); absent hashes passed."""
+    """Problems per message hash (each names indicator, value and what is allowed); absent hashes passed.
+    ``stored`` gets the key of each result stored under ``home`` (for :func:`update_data_docs`)."""
     if not submissions:
         return {}
     frame = frame_for(submissions, catalogue)
-    result = _run(frame, catalogue, home)
+    result = _run(frame, catalogue, home, stored if stored is not None else [])
     by_hash = {s.message_hash: {v.indicator_code: v for v in s.values} for s in submissions}
     problems: dict[str, list[Problem]] = defaultdict(list)
     for outcome in result.results:
@@ -168,16 +174,45 @@ def validate_submissions(
     return dict(problems)
 
 
-def _run(frame, catalogue: Catalogue, home: Path | None):  # -> ExpectationSuiteValidationResult
+def _run(frame, catalogue: Catalogue, home: Path | None, stored: list[tuple[str, ...]]):
+    """-> ExpectationSuiteValidationResult"""
     if home is not None:
-        from expectations.project import SUBMISSION_CHECKPOINT, stale_suites
+        from expectations.project import SUBMISSION_CHECKPOINT
 
-        if not list(stale_suites(catalogue)):
+        if _committed_suites_current(catalogue, _suite_files_signature()):
             context = _context(home)
             outcome = context.checkpoints.get(SUBMISSION_CHECKPOINT).run(batch_parameters={"dataframe": frame})
+            stored.extend(key.to_tuple() for key in outcome.run_results)
             return next(iter(outcome.run_results.values()))
         log.warning("The committed GX suites differ from the catalogue; run `python -m expectations.project`.")
     return _run_ephemeral(frame, submission_suite(catalogue))
+
+
+def update_data_docs(home: Path, stored: Sequence[Sequence[str]]) -> None:
+    """Data Docs of ``home`` updated once for the results an intake stored (``validate_submissions``'s keys)."""
+    if not stored:
+        return
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+
+    from expectations.project import update_data_docs as update
+
+    update(_context(home), [ValidationResultIdentifier.from_tuple(tuple(key)) for key in stored])
+
+
+def _suite_files_signature() -> tuple[tuple[str, int, int], ...]:
+    from expectations.project import SUITES_DIR
+
+    files = sorted(SUITES_DIR.glob("*.json"))
+    return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+
+
+@functools.lru_cache(maxsize=4)
+def _committed_suites_current(catalogue: Catalogue, signature: tuple[tuple[str, int, int], ...]) -> bool:
+    """Whether the committed suites are what ``catalogue`` generates; checked once per catalogue and suite files
+    in a process (generating the suites through GX costs about a second)."""
+    from expectations.project import stale_suites
+
+    return not list(stale_suites(catalogue))
 
 
 @functools.lru_cache(maxsize=4)

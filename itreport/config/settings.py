@@ -20,7 +20,7 @@
 | ITREPORT_ALERT_TO | lanhdao.cntt@mic.gov.example | comma-separated ministry staff who get compliance alerts |
 | ITREPORT_TIMEZONE | Asia/Ho_Chi_Minh | timezone of the deadline |
 | ITREPORT_DEADLINE_DAY | 22 | reports are due before this day 00:00 |
-| ITREPORT_INTAKE_BATCH_SIZE | 250 | messages per intake batch (one transaction, one mapped task each): bounds memory |
+| ITREPORT_INTAKE_BATCH_SIZE | 500 | messages per intake batch (one transaction, one mapped task each): bounds memory |
 | ITREPORT_JUMP_POINTS | 30 | a percent indicator moving more than this many points in a month gets a warning |
 | ITREPORT_NOTIFY_MAX_AGE_DAYS | 30 | replies and alerts only about recent mail and deadlines (backfills mail nobody) |
 | ITREPORT_DBT_PROJECT_DIR | the checkout's ``dbt_project/`` (wheel: its bundled copy) | the dbt project dbt runs |
@@ -79,7 +79,7 @@ class Settings:
     issuing_department: str = "Cục Ứng dụng công nghệ thông tin"
     dbt_warehouse_url: str | None = None  # None: dbt connects like the tasks (ITREPORT_WAREHOUSE_URL)
     dbt_unit_tests: bool = False  # production runs test the data, not the SQL (CI runs the unit tests)
-    intake_batch_size: int = 250  # messages per intake batch: one transaction and one mapped task each
+    intake_batch_size: int = 500  # messages per intake batch: one transaction and one mapped task each
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -114,7 +114,7 @@ class Settings:
             issuing_department=env.get("ITREPORT_ISSUING_DEPARTMENT") or "Cục Ứng dụng công nghệ thông tin",
             dbt_warehouse_url=env.get("ITREPORT_DBT_WAREHOUSE_URL") or None,
             dbt_unit_tests=_flag(env.get("ITREPORT_DBT_UNIT_TESTS") or "false", "ITREPORT_DBT_UNIT_TESTS"),
-            intake_batch_size=_positive(env.get("ITREPORT_INTAKE_BATCH_SIZE") or "250", "ITREPORT_INTAKE_BATCH_SIZE"),
+            intake_batch_size=_positive(env.get("ITREPORT_INTAKE_BATCH_SIZE") or "500", "ITREPORT_INTAKE_BATCH_SIZE"),
         )
 
     @cached_property

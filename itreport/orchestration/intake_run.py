@@ -21,7 +21,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -147,15 +147,21 @@ class BatchOutcome:
 
     counts: IntakeCounts
     deferred: list[DeferredNotice] = field(default_factory=list)
+    gx_results: list[tuple[str, ...]] = field(default_factory=list)  # stored GX results, rendered by the finish
 
     def as_dict(self) -> dict[str, object]:
-        return {"counts": self.counts.as_dict(), "deferred": [notice.as_dict() for notice in self.deferred]}
+        return {
+            "counts": self.counts.as_dict(),
+            "deferred": [notice.as_dict() for notice in self.deferred],
+            "gx_results": [list(key) for key in self.gx_results],
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> BatchOutcome:
         return cls(
             IntakeCounts.from_dict(data.get("counts", {})),
             [DeferredNotice.from_dict(notice) for notice in data.get("deferred", [])],
+            [tuple(key) for key in data.get("gx_results", [])],
         )
 
 
@@ -236,14 +242,15 @@ def intake_batch(
         received = fetch_and_archive(conn, source, batch, settings, counts)
         accepted_before = accepted_pairs(conn, before=batch.planned_at)
         decide(received, settings, registry, catalogue, accepted_before, on_message)
-        validate(received, registry, catalogue, settings)
+        gx_results: list[tuple[str, ...]] = []
+        validate(received, registry, catalogue, settings, stored=gx_results)
         confirm(received, accepted_before, registry)
         now, deferred = _split_deferred(received)
         counts.rows_inserted = load_all(conn, now, catalogue, settings)
         counts.decided(now)  # after loading: a message the warehouse refused is counted as processing_error
         source.remember(conn, [(item.key, item.message.message_hash) for item in now])
         conn.commit()
-    return BatchOutcome(counts, deferred)
+    return BatchOutcome(counts, deferred, gx_results)
 
 
 def finish_intake(
@@ -278,6 +285,9 @@ def finish_intake(
             )
         source.mark_read(conn, plan.source)
         conn.commit()
+    from expectations.validate import update_data_docs
+
+    update_data_docs(settings.home, [key for outcome in outcomes for key in outcome.gx_results])
     return counts
 
 
@@ -385,6 +395,7 @@ def decide(
         except Exception as error:
             log.exception("message %s could not be processed", item.message.message_hash)
             item.assessment = processing_error(item.message.message_hash, error)
+        item.message = replace(item.message, raw=b"", parsed=None)  # archived and decided: free the batch's bytes
         submission = item.decided.submission
         if submission is not None:
             accepted_now.add((submission.unit_code, submission.period))
@@ -392,8 +403,16 @@ def decide(
             on_message()
 
 
-def validate(received: Sequence[ReceivedMessage], registry: Registry, catalogue: Catalogue, settings: Settings) -> None:
-    """Great Expectations on every accepted report; a failing one is quarantined with what to fix."""
+def validate(
+    received: Sequence[ReceivedMessage],
+    registry: Registry,
+    catalogue: Catalogue,
+    settings: Settings,
+    *,
+    stored: list[tuple[str, ...]] | None = None,
+) -> None:
+    """Great Expectations on every accepted report; a failing one is quarantined with what to fix. ``stored`` gets
+    the keys of the results kept in the GX project (their Data Docs pages are rendered once per run)."""
     from expectations.validate import validate_submissions
 
     reports = [
@@ -401,7 +420,7 @@ def validate(received: Sequence[ReceivedMessage], registry: Registry, catalogue:
         for item in received
         if item.decided.submission and item.decided.submission.kind == SubmissionKind.REPORT
     ]
-    problems = validate_submissions(reports, catalogue, home=settings.home)
+    problems = validate_submissions(reports, catalogue, home=settings.home, stored=stored)
     for item in received:
         submission = item.decided.submission
         if submission and submission.message_hash in problems:

@@ -71,14 +71,16 @@ def test_committed_checkpoints_and_validation_definitions_load():
 @pytest.fixture(scope="module")
 def file_context_run(tmp_path_factory):
     from expectations.project import GX_DIR
-    from expectations.validate import validate_submissions
+    from expectations.validate import update_data_docs, validate_submissions
 
     home = tmp_path_factory.mktemp("home")
     before = _tree_digest(GX_DIR)
+    stored: list[tuple[str, ...]] = []
     problems = validate_submissions(
-        [real_submission("ok"), real_submission("bad", **{"3_3": "150"})], CATALOGUE, home=home
+        [real_submission("ok"), real_submission("bad", **{"3_3": "150"})], CATALOGUE, home=home, stored=stored
     )
-    return {"home": home, "problems": problems, "before": before, "after": _tree_digest(GX_DIR)}
+    update_data_docs(home, stored)  # what an intake's finishing step does once for all its batches
+    return {"home": home, "problems": problems, "stored": stored, "before": before, "after": _tree_digest(GX_DIR)}
 
 
 def test_the_committed_checkpoint_finds_the_same_problems(file_context_run):
@@ -91,7 +93,10 @@ def test_a_run_writes_results_to_the_state_folder_and_nothing_to_the_repository(
     home = file_context_run["home"]
     assert file_context_run["after"] == file_context_run["before"]
     assert list((home / "gx" / "validations" / "submission_values").rglob("*.json"))
+    assert len(file_context_run["stored"]) == 1
     assert (home / "gx" / "data_docs" / "index.html").exists()
+    pages = list((home / "gx" / "data_docs" / "validations" / "submission_values").rglob("*.html"))
+    assert len(pages) == 1  # the stored result has its page
 
 
 def test_a_stale_committed_suite_falls_back_to_the_catalogue(tmp_path):

@@ -53,7 +53,7 @@ def test_counts_of_batches_add_up():
 def test_batch_size_setting():
     from itreport.config.settings import Settings
 
-    assert Settings.from_env({}).intake_batch_size == 250
+    assert Settings.from_env({}).intake_batch_size == 500
     assert Settings.from_env({"ITREPORT_INTAKE_BATCH_SIZE": "40"}).intake_batch_size == 40
     with pytest.raises(ValueError, match="ITREPORT_INTAKE_BATCH_SIZE"):
         Settings.from_env({"ITREPORT_INTAKE_BATCH_SIZE": "0"})
