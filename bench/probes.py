@@ -288,6 +288,13 @@ def history(args: Args) -> dict[str, Any]:
     result = dbtRunner().invoke(command)
     dbt_seconds = time.perf_counter() - start
     shutil.rmtree(work, ignore_errors=True)
+    if result.success:  # as after any rebuild outside the DAG: the next monthly build needs no seeds or views
+        from itreport.config import warehouse
+        from itreport.orchestration.dbt_build import record_full_build
+
+        with warehouse.connect(settings) as conn:
+            record_full_build(conn, settings.dbt_project_dir, settings.dbt_vars())
+            conn.commit()
     return {
         "months": len(args["periods"]),
         "messages": counts.seen,
