@@ -9,7 +9,8 @@ child process whose peak memory ``os.wait4`` reports (through :mod:`bench.launch
 Every figure is sampled ``BENCH_REPEATS`` times (default 3) and reported as a median, all samples in the JSON:
 one pass takes a sample of each, then further rounds add samples, cheapest figure first, as long as the next
 one fits in ``BENCH_BUDGET`` seconds (default 900); the table says how many samples each median is of.
-``BENCH_QUICK=1`` shrinks every size and takes one sample (a smoke run, not figures).
+``BENCH_QUICK=1`` shrinks every size and takes one sample (a smoke run, not figures). ``BENCH_STEPS`` (keys of
+steps, comma-separated, e.g. ``close,history,month_n``) runs only those steps besides ``start`` and ``corpora``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bench import corpus, synthetic, targets
 from ingestion.domain.periods import FIRST_PERIOD, add_months, parse_period
 
 ROOT = Path(__file__).resolve().parent.parent
+HISTORY_BASE = "bench_history_base"  # the rebuilt history after its last close, copied before each month N
 
 
 def last_month(today: date) -> date:
@@ -54,6 +56,7 @@ class Sizes:
     repeats: int
     budget_seconds: float
     quick: bool
+    steps: frozenset[str] = frozenset()  # BENCH_STEPS: only these steps (empty: all)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, today: date | None = None) -> Sizes:
@@ -68,7 +71,12 @@ class Sizes:
             repeats=int(env.get("BENCH_REPEATS") or (1 if quick else 3)),
             budget_seconds=float(env.get("BENCH_BUDGET") or 900),
             quick=quick,
+            steps=frozenset(key.strip() for key in env.get("BENCH_STEPS", "").split(",") if key.strip()),
         )
+
+    def runs(self, key: str) -> bool:
+        """Whether step ``key`` runs (``start`` and ``corpora``, which the others need, always do)."""
+        return not self.steps or key in self.steps or key in ("start", "corpora")
 
 
 class Bench:
@@ -237,7 +245,8 @@ def run(console: Console) -> Path:
 
     def step(key: str, title: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
         def register(action: Callable[[], None]) -> Callable[[], None]:
-            steps.append(Step(key, title, action))
+            if sizes.runs(key):
+                steps.append(Step(key, title, action))
             return action
 
         return register
@@ -337,22 +346,26 @@ def run(console: Console) -> Path:
             # history's replies as withheld (too old to send), so month N's close answers only its own mail.
             args = {"period": history[-2], "corpus": str(mixed_corpus[0])}
             settle = bench.probe("close", args, database="bench_history", maildir=mail / "history", env=month_n_replies)
+            bench.database(HISTORY_BASE, template="bench_history")  # what each sample of month N starts from
             return result | {"last_month_close": settle}
 
         bench.sample("history", take)
 
-    @step("month_n", f"monthly_close of month N ({month_n}) on the rebuilt history (a copy of it each time)")
+    @step("month_n", f"monthly_close of month N ({month_n}) on the rebuilt history (restored from a copy each time)")
     def _month_n() -> None:
         if not bench.figures.get("history"):
             raise RuntimeError("no history to close month N on")
 
         def take(index: int) -> dict[str, Any]:
-            bench.database("bench_month_n", template="bench_history")
+            # the history's own database and state folder, as they were after its last close: a deployment closes
+            # month N where it closed the month before (another database name would be another dbt profile, so
+            # dbt would parse the whole project again instead of reusing the partial parse)
+            bench.database("bench_history", template=HISTORY_BASE)
             # the mailbox the history was read from, as a deployment's mailbox stays where it is: the warehouse
             # remembers its files by source (``maildir:<path>``), so another folder would be a new mailbox to read
             maildir = corpus.copy_months(mixed_corpus[0], history[:-1], mail / "history")
             args = {"period": month_n, "corpus": str(mixed_corpus[0])}
-            return bench.probe("close", args, database="bench_month_n", maildir=maildir, env=month_n_replies)
+            return bench.probe("close", args, database="bench_history", maildir=maildir, env=month_n_replies)
 
         bench.sample("month_n", take)
 
