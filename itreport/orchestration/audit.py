@@ -21,6 +21,7 @@ import psycopg
 
 from ingestion.domain.periods import format_period
 from ingestion.load import ensure_raw_schema
+from ingestion.mailbox.archive import archived_path
 from itreport.config import warehouse
 from itreport.config.settings import Settings
 
@@ -89,11 +90,17 @@ def audit(settings: Settings, period: date | None = None) -> AuditReport:
     return report
 
 
+def _of_period(period: date | None, column: str = "period_month") -> tuple[str, tuple[date, ...]]:
+    """The condition (and its parameters) keeping ``period``'s rows, or every row: a plain equality when there is a
+    period, so the index on ``period_month`` serves it (``%s is null or …`` would read the whole table)."""
+    return ("true", ()) if period is None else (f"{column} = %s", (period,))
+
+
 def _ledger(conn: psycopg.Connection, period: date | None) -> list[tuple[str, str, str, str | None]]:
+    where, params = _of_period(period)
     return conn.execute(
-        "select message_hash, state, archive_path, unit_code from raw.messages "
-        "where %s::date is null or period_month = %s::date",
-        (period, period),
+        f"select message_hash, state, archive_path, unit_code from raw.messages where {where}",
+        params,
     ).fetchall()
 
 
@@ -112,12 +119,14 @@ def _check_archive(archive_dir: Path, rows, period: date | None, report: AuditRe
             report.problems.append(Problem("archive_missing", f"{digest}: {path} is gone"))
         elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
             report.problems.append(Problem("archive_changed", f"{digest}: {path} no longer has these bytes"))
+    if period is not None:  # the period's messages in the archive, found by name: the archive is not listed
+        report.archived = sum(archived_path(digest, archive_dir).is_file() for digest in known)
+        return
     archived = sorted(archive_dir.glob("*/*.eml")) if archive_dir.is_dir() else []
-    report.archived = len(archived) if period is None else sum(p.stem in known for p in archived)
-    if period is None:  # an archived message that never reached the ledger (a run died between the two)
-        for path in archived:
-            if path.stem not in known:
-                report.problems.append(Problem("not_in_ledger", f"{path.stem}: archived, never decided"))
+    report.archived = len(archived)
+    for path in archived:  # an archived message that never reached the ledger (a run died between the two)
+        if path.stem not in known:
+            report.problems.append(Problem("not_in_ledger", f"{path.stem}: archived, never decided"))
 
 
 _UNANSWERED = """
@@ -126,24 +135,25 @@ left join raw.replies r using (message_hash)
 left join raw.outbox o on o.kind = 'reply' and o.key = m.message_hash
 where r.message_hash is null and o.key is null and m.unit_code is not null
   and m.state in ('accepted', 'quarantined') and m.reason_code <> 'already_processed'
-  and (%s::date is null or m.period_month = %s::date)
+  and {period}
 """
 
 
 def _check_replies(conn: psycopg.Connection, period: date | None, report: AuditReport) -> None:
+    where, params = _of_period(period, "m.period_month")
     report.replies = conn.execute(
-        "select count(*) from raw.replies r join raw.messages m using (message_hash) "
-        "where %s::date is null or m.period_month = %s::date",
-        (period, period),
+        f"select count(*) from raw.replies r join raw.messages m using (message_hash) where {where}",
+        params,
     ).fetchone()[0]  # type: ignore[index]
-    for digest, state, reason, unit in conn.execute(_UNANSWERED, (period, period)):
+    for digest, state, reason, unit in conn.execute(_UNANSWERED.format(period=where), params):
         report.problems.append(Problem("reply_pending", f"{digest}: {state} ({reason}) of {unit}, no reply decided"))
 
 
 def _check_outbox(conn: psycopg.Connection, report: AuditReport) -> None:
     rows = conn.execute(
         "select kind, key, state, subject, recipients, coalesce(error, '') from raw.outbox o "
-        "where state = 'claimed' or (state = 'failed' and not exists (select 1 from raw.outbox s "
+        "where state in ('claimed', 'failed')"  # the partial index raw.outbox_unsent: never the sent ones
+        " and (state = 'claimed' or not exists (select 1 from raw.outbox s "
         "where s.kind = o.kind and s.key = o.key and s.state = 'sent')) order by claimed_at"
     ).fetchall()
     for kind, key, state, subject, recipients, error in rows:

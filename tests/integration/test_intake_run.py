@@ -149,3 +149,33 @@ def test_backfilled_mail_gets_no_reply_then_or_later(settings, tmp_path):
         ).fetchall()
     assert all(too_old == withheld for too_old, withheld in rows)
     assert sum(withheld for _, withheld in rows) == result["withheld"]
+
+
+def test_audit_of_a_period_reads_that_period(intake_run):
+    """The audit of one period counts and checks that period's messages and archive files only; the whole audit
+    still lists the whole archive."""
+    import psycopg
+
+    from ingestion.mailbox.archive import archived_path
+    from itreport.orchestration.audit import audit
+
+    scratch = intake_run["settings"]
+    with psycopg.connect(scratch.warehouse_url) as conn:
+        per_period = dict(
+            conn.execute("select period_month, count(*) from raw.messages group by period_month").fetchall()
+        )
+        july = conn.execute("select message_hash from raw.messages where period_month = %s", (PERIODS[1],)).fetchone()
+    june_report = audit(scratch, PERIODS[0])
+    assert june_report.ok, june_report.lines()
+    assert june_report.messages == june_report.archived == per_period[PERIODS[0]]
+    assert audit(scratch).archived == sum(per_period.values())
+    moved = archived_path(july[0], scratch.archive_dir)
+    aside = moved.with_suffix(".aside")
+    moved.rename(aside)
+    try:
+        assert audit(scratch, PERIODS[0]).ok  # June's audit never looks at July's files
+        july_report = audit(scratch, PERIODS[1])
+        assert [p.code for p in july_report.problems] == ["archive_missing"]
+        assert july_report.archived == july_report.messages - 1
+    finally:
+        aside.rename(moved)
