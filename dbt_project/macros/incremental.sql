@@ -1,23 +1,136 @@
 {#
     The window an incremental fact rebuilds: every period from `cutoff` on, where cutoff is the earliest of
       - the latest period the fact holds minus var `lookback_months`, and
-      - the earliest period of a submission loaded after the fact's watermark (`watermark_column`, the
-        latest raw loaded_at it has seen), so a late correction for an old period always lands.
-    Use inside `{% if is_incremental() %}`: `where period_month >= {{ incremental_cutoff() }}`.
+      - the earliest period of a submission loaded after the fact's last build (the latest raw loaded_at
+        the build saw), so a late correction for an old period always lands.
+    Use inside `{% if is_incremental() %}`: `where period_month >= {{ incremental_cutoff() }}`, with
+    `pre_hook="{{ record_loaded_through() }}"` in the model's config.
+
+    How far a build read is recorded by the model's pre-hook (`record_loaded_through`, in the model's transaction,
+    so only a build that succeeded moves it): the latest loaded_at of every submission, not only of those that
+    became rows of the fact. (A fact's own rows were its watermark before; a fact without a row for some
+    submissions, such as a period holding only a "same as" notice, then saw those submissions as new at every
+    build, and rebuilt every period since theirs.) A fact built before that record existed falls back to its
+    `watermark_column`, as it used to.
+
+    The cutoff is read when the model is compiled, just before it runs, and written into its SQL as a date: a
+    constant lets PostgreSQL push the filter down into the views (to the raw tables' indexes) and estimate how
+    few rows pass, so a month's build reads the window, not the history. (Written as a subquery, the filter was
+    applied only after every view had been computed over the whole history.)
 #}
-{% macro incremental_cutoff(watermark_column='source_loaded_at') -%}
-    (
-        select
-            coalesce(least(
-                max(this_model.period_month) - interval '{{ var("lookback_months") | int }} months',
-                (
-                    select min(new_submissions.period_month)
-                    from {{ ref('stg_submissions') }} as new_submissions
-                    where new_submissions.loaded_at > (
-                        select max(watermark_model.{{ watermark_column }}) from {{ this }} as watermark_model
-                    )
-                )
-            )::date, cast('{{ var("first_period") }}' as date))
-        from {{ this }} as this_model
+{% macro incremental_state_schema() -%} intermediate {%- endmacro %}
+{% macro incremental_state_table() -%} dbt_incremental_state {%- endmacro %}
+
+{# on-run-start: the record exists before any model runs (models running side by side never race to create it). #}
+{% macro ensure_incremental_state() -%}
+    create schema if not exists {{ incremental_state_schema() }};
+    create table if not exists {{ incremental_state_schema() }}.{{ incremental_state_table() }} (
+        model text primary key,
+        loaded_through timestamptz,
+        rebuilt_from date not null,
+        recorded_at timestamptz not null default now()
     )
+{%- endmacro %}
+
+{#
+    Pre-hook of each incremental fact: how far its build reads the raw submissions, and the first period it
+    rewrites (the whole fact on a full refresh), which the checks after the build read (rebuilt_from, below).
+#}
+{% macro record_loaded_through() -%}
+    insert into {{ incremental_state_schema() }}.{{ incremental_state_table() }} (model, loaded_through, rebuilt_from)
+    select
+        '{{ this.schema }}.{{ this.identifier }}',
+        max(loaded_at),
+        {% if is_incremental() -%}
+            {{ incremental_cutoff() }}
+        {%- else -%}
+            cast('{{ var("first_period") }}' as date)
+        {%- endif %}
+    from {{ ref('stg_submissions') }}
+    on conflict (model) do update
+        set loaded_through = excluded.loaded_through, rebuilt_from = excluded.rebuilt_from, recorded_at = now()
+{%- endmacro %}
+
+{#
+    The first period the last build of incremental fact `model` (schema.name) rewrote: the checks after a monthly
+    build test those periods, every earlier row having been tested by the build that wrote it. The first
+    period of all when the fact has no record.
+#}
+{% macro rebuilt_from(model) -%}
+    coalesce(
+        (
+            select recorded.rebuilt_from
+            from {{ incremental_state_schema() }}.{{ incremental_state_table() }} as recorded
+            where recorded.model = '{{ model }}'
+        ),
+        cast('{{ var("first_period") }}' as date)
+    )
+{%- endmacro %}
+
+{% macro incremental_cutoff(watermark_column='source_loaded_at') -%}
+    {%- if execute -%}
+        {%- set state = adapter.get_relation(
+            database=target.database, schema=incremental_state_schema(), identifier=incremental_state_table()
+        ) -%}
+        {%- set cutoff_query -%}
+            with
+
+            read_through as (
+
+                select coalesce(
+                    {% if state is not none -%}
+                        (
+                            select recorded.loaded_through
+                            from {{ state }} as recorded
+                            where recorded.model = '{{ this.schema }}.{{ this.identifier }}'
+                        ),
+                    {%- endif %}
+                    (select max(watermark_model.{{ watermark_column }}) from {{ this }} as watermark_model)
+                ) as loaded_at
+
+            )
+
+            select
+                coalesce(least(
+                    (
+                        select max(this_model.period_month) from {{ this }} as this_model
+                    ) - interval '{{ var("lookback_months") | int }} months',
+                    (
+                        select min(new_submissions.period_month)
+                        from {{ ref('stg_submissions') }} as new_submissions
+                        where new_submissions.loaded_at > (select read_through.loaded_at from read_through)
+                    )
+                )::date, cast('{{ var("first_period") }}' as date))
+        {%- endset -%}
+        {%- set cutoff = run_query(cutoff_query).columns[0].values()[0] -%}
+        cast('{{ cutoff }}' as date)
+    {%- else -%}
+        cast('{{ var("first_period") }}' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    dbt's filter of the model a data test reads (its `where` config), with one more value: a test on an incremental
+    fact configured with `where: "rebuilt periods"` reads the periods the fact's last build rewrote (rebuilt_from)
+    when the build runs with ITREPORT_DBT_CHECKS=rebuilt (the monthly build of an unchanged release:
+    itreport/orchestration/dbt_build.py), and the whole fact otherwise (CI, full builds, a release that reloaded
+    the seeds the facts refer to). Read only when running, so parsing never depends on it.
+#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where == 'rebuilt periods' -%}
+        {%- if execute and env_var('ITREPORT_DBT_CHECKS', 'all') == 'rebuilt' -%}
+            {%- set where = 'period_month >= ' ~ rebuilt_from(relation.schema ~ '.' ~ relation.identifier) -%}
+        {%- else -%}
+            {%- set where = none -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
 {%- endmacro %}

@@ -3,7 +3,9 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key=['message_hash', 'indicator_code'],
-        on_schema_change='fail'
+        on_schema_change='fail',
+        indexes=[{'columns': ['period_month']}],
+        pre_hook="{{ record_loaded_through() }}"
     )
 }}
 

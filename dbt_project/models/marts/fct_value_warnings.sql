@@ -3,7 +3,8 @@
         materialized='incremental',
         incremental_strategy='merge',
         unique_key=['message_hash', 'indicator_code', 'warning_code'],
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook="{{ record_loaded_through() }}"
     )
 }}
 
