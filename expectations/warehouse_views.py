@@ -4,6 +4,8 @@ not built yet. Plain SQL, no GX: the GX project (``expectations.project``) and t
 
 from __future__ import annotations
 
+from datetime import date
+
 import psycopg
 from psycopg import sql
 
@@ -20,6 +22,12 @@ STAND_IN_COLUMNS: dict[str, dict[str, str]] = {
     "fct_indicator_values": {"unit_code": "text", "period_month": "date", "indicator_code": "text"},
     "rpt_reporting_rate": {"reporting_rate": "numeric", "reporting_rate_on_time": "numeric"},
 }
+
+
+# Where each incremental fact records the first period its last build rewrote (dbt_project/macros/incremental.sql,
+# ``rebuilt_from``): the checks read those periods of the fact, every earlier row having been checked after the
+# build that wrote it. A fact without a record (or another schema's copy) is read whole.
+INCREMENTAL_STATE = sql.Identifier("intermediate", "dbt_incremental_state")
 
 
 class WarehouseChecksFailed(RuntimeError):
@@ -42,6 +50,16 @@ def missing_columns(conn: psycopg.Connection, schema: str, table: str) -> list[s
     return [column for column in STAND_IN_COLUMNS[table] if column not in present]
 
 
+def rebuilt_from(conn: psycopg.Connection, schema: str, table: str) -> date | None:
+    """The first period the last build of ``schema.table`` rewrote; None when it keeps no record (read it whole)."""
+    if conn.execute("select to_regclass(%s)", (INCREMENTAL_STATE.as_string(conn),)).fetchone() == (None,):
+        return None
+    row = conn.execute(
+        sql.SQL("select rebuilt_from from {} where model = %s").format(INCREMENTAL_STATE), (f"{schema}.{table}",)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
 def point_views(conn: psycopg.Connection, source_schema: str = "marts") -> tuple[list[str], list[str]]:
     """(Re)create ``gx_checks.<mart>`` over ``source_schema.<mart>`` (empty when missing); (checked, skipped).
 
@@ -62,6 +80,9 @@ def point_views(conn: psycopg.Connection, source_schema: str = "marts") -> tuple
         conn.execute(sql.SQL("drop view if exists {}").format(view))
         if table in present:
             body = sql.SQL("select * from {}").format(sql.Identifier(source_schema, table))
+            since = rebuilt_from(conn, source_schema, table)
+            if since is not None:
+                body += sql.SQL(" where period_month >= {}").format(sql.Literal(since))
             checked.append(table)
         else:
             body = sql.SQL("select {} where false").format(
