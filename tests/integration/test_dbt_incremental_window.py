@@ -1,0 +1,131 @@
+"""The window an incremental fact rebuilds (dbt_project/macros/incremental.sql) on a real PostgreSQL: each build
+records how far it read and which periods it rewrote; a submission that makes no row of a fact (a "same as"
+notice, for the facts of reports) is new to one build only; the checks of a monthly build read the periods
+rewritten; and month after month of incremental builds ends where a full refresh does.
+
+Its own database (``itreport_dbt_window``) on the session's embedded server, with test_dbt_warehouse's raw rows.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import date
+
+import psycopg
+import pytest
+from psycopg import sql
+from test_dbt_warehouse import (
+    BIN,
+    DBT_DIR,
+    FIRST_CLOSURES,
+    FIRST_LOAD,
+    FIRST_WARNINGS,
+    LATE_CLOSURES,
+    LATE_LOAD,
+    LATE_WARNINGS,
+    _load,
+    _snapshot,
+)
+
+pytestmark = [pytest.mark.integration]
+
+DATABASE = "itreport_dbt_window"
+FACTS = ["fct_submissions", "fct_indicator_values", "fct_indicator_value_history", "fct_value_warnings"]
+# P04's late "same as" notice for July: a row of fct_submissions and (carrying June) of fct_indicator_values,
+# no row of the facts of reports
+LATE_NOTICE = [("p04-07", "P04", "2009-07-01", "same_as_notice", "2009-10-02 01:00:00", {})]
+
+
+@pytest.fixture(scope="module")
+def window_database(settings, warehouse_conn, tmp_path_factory):
+    from itreport.config.warehouse import dbt_env
+
+    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
+    warehouse_conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
+    env = dbt_env(settings) | {"ITREPORT_PGDATABASE": DATABASE}
+    conninfo = f"host={env['ITREPORT_PGHOST']} port={env['ITREPORT_PGPORT']} dbname={DATABASE}"
+    with psycopg.connect(f"{conninfo} user={env['ITREPORT_PGUSER']}", autocommit=True) as conn:
+        conn.execute((DBT_DIR.parent / "ingestion" / "raw_schema.sql").read_text(encoding="utf-8"))
+        yield {"env": env, "conn": conn, "tmp": tmp_path_factory.mktemp("dbt-window")}
+    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
+
+
+def _dbt(database, *args: str, checks: str = "all") -> subprocess.CompletedProcess:
+    tmp = database["tmp"]
+    command = [str(BIN / "dbt"), *args, "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp / "target")]
+    return subprocess.run(
+        [*command, "--vars", '{"lookback_months": 1}'],
+        cwd=DBT_DIR,
+        env=os.environ | database["env"] | {"DBT_LOG_PATH": str(tmp / "logs"), "ITREPORT_DBT_CHECKS": checks},
+        capture_output=True,
+        text=True,
+    )
+
+
+def _ok(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def _rebuilt_from(conn: psycopg.Connection) -> dict[str, date]:
+    rows = conn.execute("select model, rebuilt_from from intermediate.dbt_incremental_state").fetchall()
+    return {model.removeprefix("marts."): since for model, since in rows}
+
+
+@pytest.fixture(scope="module")
+def months(window_database):
+    """A full build, then month by month: late rows and a late notice, then a month with nothing new."""
+    conn = window_database["conn"]
+    _load(conn, FIRST_LOAD, FIRST_CLOSURES, FIRST_WARNINGS)
+    _ok(_dbt(window_database, "build", "--full-refresh"))
+    built = {"full": _rebuilt_from(conn)}
+    _load(conn, LATE_LOAD + LATE_NOTICE, LATE_CLOSURES, LATE_WARNINGS)
+    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed"))
+    built["late"] = _rebuilt_from(conn)
+    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed"))
+    built["quiet"] = _rebuilt_from(conn)
+    built["incremental"] = _snapshot(conn)
+    return built
+
+
+def test_a_full_build_rewrites_every_period(months):
+    assert months["full"] == dict.fromkeys(FACTS, date(2009, 6, 1))
+
+
+def test_a_late_row_reopens_its_period_once(months):
+    # BTC's June correction reopens June for every fact
+    assert months["late"]["fct_indicator_values"] == date(2009, 6, 1)
+    assert months["late"]["fct_indicator_value_history"] == date(2009, 6, 1)
+    assert months["late"]["fct_value_warnings"] == date(2009, 6, 1)
+    # a month with nothing new rewrites the lookback only, also for the facts of reports, to which P04's notice
+    # brought no row
+    assert months["quiet"] == {
+        "fct_submissions": date(2009, 9, 1),
+        "fct_indicator_values": date(2009, 9, 1),
+        "fct_indicator_value_history": date(2009, 9, 1),
+        "fct_value_warnings": date(2009, 8, 1),
+    }
+
+
+def test_month_by_month_equals_a_full_refresh(months, window_database):
+    _ok(_dbt(window_database, "run", "--full-refresh"))
+    full = _snapshot(window_database["conn"])
+    for table in full:
+        assert months["incremental"][table] == full[table], table
+
+
+def test_checks_of_a_monthly_build_read_the_periods_it_rewrote(months, window_database):
+    """A bad row in a period the last build did not rewrite fails the full test, not the monthly one."""
+    conn = window_database["conn"]
+    _ok(_dbt(window_database, "run", "-s", "fct_indicator_values"))  # rewrites from the lookback on
+    assert _rebuilt_from(conn)["fct_indicator_values"] == date(2009, 9, 1)
+    conn.execute(
+        "update marts.fct_indicator_values set indicator_code = 'X.9'"
+        " where period_month = '2009-06-01' and indicator_code = '1.3' and unit_code = 'BTC'"
+    )
+    try:
+        _ok(_dbt(window_database, "test", "-s", "fct_indicator_values", checks="rebuilt"))
+        failed = _dbt(window_database, "test", "-s", "fct_indicator_values", checks="all")
+        assert failed.returncode != 0 and "relationships_fct_indicator_values_indicator_code" in failed.stdout
+    finally:
+        _ok(_dbt(window_database, "run", "--full-refresh", "-s", "fct_indicator_values"))
