@@ -56,7 +56,7 @@ class Sizes:
     repeats: int
     budget_seconds: float
     quick: bool
-    steps: frozenset[str] = frozenset()  # BENCH_STEPS: only these steps (empty: all)
+    steps: tuple[str, ...] = ()  # BENCH_STEPS: only these steps (empty: all)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, today: date | None = None) -> Sizes:
@@ -71,7 +71,7 @@ class Sizes:
             repeats=int(env.get("BENCH_REPEATS") or (1 if quick else 3)),
             budget_seconds=float(env.get("BENCH_BUDGET") or 900),
             quick=quick,
-            steps=frozenset(key.strip() for key in env.get("BENCH_STEPS", "").split(",") if key.strip()),
+            steps=tuple(key.strip() for key in env.get("BENCH_STEPS", "").split(",") if key.strip()),
         )
 
     def runs(self, key: str) -> bool:

@@ -120,3 +120,18 @@ def test_every_figure_gets_its_repeats_when_the_budget_allows_and_a_note_when_no
         assert [s["index"] for s in bench.figures["cheap"]] == list(range(expected))
         assert len(bench.figures["dear"]) == expected
         assert bool(bench.skipped) == (expected < 3)
+
+
+def test_bench_steps_select_steps_and_always_keep_start_and_corpora():
+    from bench import run
+
+    every = run.Sizes.from_env({})
+    assert every.runs("history") and every.runs("national")
+    some = run.Sizes.from_env({"BENCH_STEPS": "close, month_n"})
+    assert some.steps == ("close", "month_n")
+    assert [key for key in ("start", "corpora", "close", "history", "month_n") if some.runs(key)] == [
+        "start",
+        "corpora",
+        "close",
+        "month_n",
+    ]
