@@ -65,7 +65,12 @@ def list_maildir(path: Path) -> list[MaildirFile]:
             except FileNotFoundError:
                 continue
             found.append(MaildirFile(f"{sub}/{entry.name}", stat.st_size, stat.st_mtime_ns))
-    return sorted(found, key=lambda f: (Path(f.key).name, f.key))
+    return sorted(found, key=_by_name)
+
+
+def _by_name(file: MaildirFile) -> tuple[str, str]:
+    """Delivery order: by file name (``new/`` or ``cur/`` aside), as the ``Path(key).name`` of the key."""
+    return file.key.partition("/")[2], file.key
 
 
 def read_message(path: Path, key: str) -> tuple[bytes, MaildirFile] | None:
@@ -155,5 +160,7 @@ class MaildirSource:
 
 
 def remembered_files(conn: psycopg.Connection, source: str) -> dict[str, tuple[int, int]]:
-    rows = conn.execute("select file_key, size, mtime_ns from raw.maildir_files where source = %s", (source,))
+    rows = conn.execute(
+        "select file_key, size, mtime_ns from raw.maildir_files where source = %s", (source,)
+    ).fetchall()  # at once: a whole mailbox's files, which row-by-row iteration would fetch one call each
     return {key: (int(size), int(mtime)) for key, size, mtime in rows}
