@@ -156,3 +156,35 @@ def test_data_docs_are_updated_with_each_new_result_and_list_every_suite(outcome
     assert len(pages) >= 3  # dq_good, dq_broken, dq_partial (and the runs of the tests above): one page each
     for page in pages:
         assert page.relative_to(index.parent).as_posix() in html
+
+
+def test_an_incremental_fact_is_checked_from_the_period_its_last_build_rewrote(settings, warehouse_conn, tmp_path):
+    """A duplicate in a period before the fact's recorded ``rebuilt_from`` (checked after the build that wrote
+    it) is not read again; from that period on, it fails the checks."""
+    from expectations.warehouse import run_warehouse_checks
+    from itreport.config.warehouse import warehouse_url
+
+    duplicate = "insert into {s}.fct_indicator_values values ('P01', '2009-06-01', '3.1', 100)"
+    _make_schema(warehouse_conn, "dq_window", list(GOOD), [duplicate])
+    warehouse_conn.execute(  # as dbt_project/macros/incremental.sql creates it
+        "create schema if not exists intermediate; create table if not exists intermediate.dbt_incremental_state"
+        " (model text primary key, loaded_through timestamptz, rebuilt_from date not null,"
+        " recorded_at timestamptz not null default now())"
+    )
+    record = (
+        "insert into intermediate.dbt_incremental_state (model, rebuilt_from) values ('dq_window.fct_indicator_values',"
+        " %s) on conflict (model) do update set rebuilt_from = excluded.rebuilt_from"
+    )
+    try:
+        results = {}
+        for since in ("2009-07-01", "2009-06-01"):
+            warehouse_conn.execute(record, (since,))
+            results[since] = run_warehouse_checks(
+                tmp_path, warehouse_url(settings), source_schema="dq_window", raise_on_failure=False
+            )
+    finally:
+        warehouse_conn.execute("delete from intermediate.dbt_incremental_state where model like 'dq_window.%'")
+        warehouse_conn.execute("drop schema if exists dq_window cascade")
+    assert results["2009-07-01"].success, results["2009-07-01"].failures
+    assert not results["2009-06-01"].success
+    assert any("warehouse_indicator_values" in failure for failure in results["2009-06-01"].failures)
