@@ -112,14 +112,14 @@
 {#
     dbt's filter of the model a data test reads (its `where` config), with one more value: a test on an incremental
     fact configured with `where: "rebuilt periods"` reads the periods the fact's last build rewrote (rebuilt_from)
-    when the build runs with ITREPORT_DBT_CHECKS=rebuilt (the monthly build of an unchanged release:
+    when the build runs with ITREPORT_DBT_SCOPE=rebuilt (the monthly build of an unchanged release:
     itreport/orchestration/dbt_build.py), and the whole fact otherwise (CI, full builds, a release that reloaded
     the seeds the facts refer to). Read only when running, so parsing never depends on it.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where == 'rebuilt periods' -%}
-        {%- if execute and env_var('ITREPORT_DBT_CHECKS', 'all') == 'rebuilt' -%}
+        {%- if execute and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
             {%- set where = 'period_month >= ' ~ rebuilt_from(relation.schema ~ '.' ~ relation.identifier) -%}
         {%- else -%}
             {%- set where = none -%}
@@ -132,5 +132,19 @@
         {%- do return(filtered) -%}
     {%- else -%}
         {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    The first period a mart derived period by period from incremental fact `model` rebuilds: the periods the
+    fact's build just rewrote, in a monthly build of an unchanged release (ITREPORT_DBT_SCOPE=rebuilt), every
+    period otherwise (new seeds may change every period). Use in the mart's `is_incremental()` branch, with
+    `incremental_strategy='delete+insert'` and `unique_key='period_month'`, so a period is replaced whole.
+#}
+{% macro derived_cutoff(model) -%}
+    {%- if execute and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
+        {{ rebuilt_from(model) }}
+    {%- else -%}
+        cast('{{ var("first_period") }}' as date)
     {%- endif -%}
 {%- endmacro %}

@@ -14,8 +14,9 @@ Views (staging, intermediate) change with a release too: the checksum of what co
 there) builds only the tables, which is most of a build's time saved: replacing a view locks it while the other
 threads read it.
 
-The tests on the incremental facts (``where: "rebuilt periods"``) read, in such a month, only the periods the build
-rewrote (``macros/incremental.sql``): the rest was tested by the build that wrote it.
+In such a month the tests on the incremental facts (``where: "rebuilt periods"``), and the marts derived from them
+period by period, read only the periods the build rewrote (``macros/incremental.sql``): the rest was tested, and
+derived, by the build that wrote it.
 
 dbt parses the project partially: Cosmos keeps ``partial_parse.msgpack`` in its cache folder (``[cosmos]
 cache_dir``) between runs, so a month re-parses only what changed (nothing, within a release).
@@ -38,7 +39,7 @@ from cosmos.operators.local import DbtBuildLocalOperator
 SEED_SCHEMA = "reference"
 UPSTREAM_TESTS = "tag:upstream"  # dbt_project.yml: data tests upstream of the marts
 VIEWS = "config.materialized:view"
-CHECKS_ENV = "ITREPORT_DBT_CHECKS"  # "rebuilt": tests on the incremental facts read the periods rebuilt (or "all")
+SCOPE_ENV = "ITREPORT_DBT_SCOPE"  # "rebuilt": what derives from the facts reads the periods they rewrote (or "all")
 VIEW_FOLDERS = ("staging", "intermediate")  # dbt_project.yml: views, in schemas named as their folders
 VIEW_STATE_DDL = """
 create schema if not exists raw;
@@ -105,10 +106,11 @@ class BuildPlan:
     views_current: bool = False  # every view is there, compiled from these very files: no need to replace it
 
     @property
-    def checks_rebuilt_only(self) -> bool:
-        """Whether the tests on the incremental facts read only the periods this build rewrites (``CHECKS_ENV``,
-        macros/incremental.sql): in the months of an unchanged release, as for the upstream tests; every earlier
-        row was tested by the build that wrote it, against the same seeds."""
+    def rebuilt_only(self) -> bool:
+        """Whether the tests on the incremental facts, and the marts derived from them period by period, read only
+        the periods this build rewrites (``SCOPE_ENV``, macros/incremental.sql): in the months of an unchanged
+        release, as for the upstream tests; every earlier row was tested, and derived, by the build that wrote
+        it, against the same seeds."""
         return self.seeds_current and not self.unit_tests
 
     @property
@@ -206,8 +208,8 @@ class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
         with warehouse.connect(settings, autocommit=True) as conn:
             plan = plan_build(conn, project_dir, unit_tests=settings.dbt_unit_tests, dbt_vars=self.vars or {})
         self.exclude = plan.exclude
-        self.env = {**(self.env or {}), CHECKS_ENV: "rebuilt" if plan.checks_rebuilt_only else "all"}
-        self.log.info("dbt build excludes: %s; tests read %s", plan.exclude or "nothing", self.env[CHECKS_ENV])
+        self.env = {**(self.env or {}), SCOPE_ENV: "rebuilt" if plan.rebuilt_only else "all"}
+        self.log.info("dbt build excludes: %s; scope: %s periods", plan.exclude or "nothing", self.env[SCOPE_ENV])
         self.cache_dir = self.cache_dir or partial_parse_cache(self.dag_id, self.task_id)
         super().execute(context, **kwargs)
         with warehouse.connect(settings, autocommit=True) as conn:

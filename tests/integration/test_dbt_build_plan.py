@@ -79,7 +79,7 @@ def test_a_first_build_loads_the_seeds_and_skips_unit_tests(plan_db, project):
     plan = plan_build(plan_db, project, unit_tests=False)
     assert not plan.seeds_current
     assert plan.exclude == "test_type:unit"
-    assert not plan.checks_rebuilt_only
+    assert not plan.rebuilt_only
 
 
 def test_unchanged_seeds_are_skipped_once_recorded(plan_db, project):
@@ -88,8 +88,8 @@ def test_unchanged_seeds_are_skipped_once_recorded(plan_db, project):
     plan = plan_build(plan_db, project, unit_tests=False)
     assert plan.seeds_current
     assert plan.exclude == "resource_type:seed test_type:unit tag:upstream"
-    assert plan.checks_rebuilt_only, "the facts' tests read the periods the month rewrites"
-    assert not plan_build(plan_db, project, unit_tests=True).checks_rebuilt_only
+    assert plan.rebuilt_only, "the facts' tests read the periods the month rewrites"
+    assert not plan_build(plan_db, project, unit_tests=True).rebuilt_only
 
 
 def test_changed_seed_files_are_loaded_again(plan_db, project):
@@ -101,7 +101,7 @@ def test_changed_seed_files_are_loaded_again(plan_db, project):
     assert not plan.seeds_current
     assert "resource_type:seed" not in (plan.exclude or "")
     assert "tag:upstream" not in (plan.exclude or ""), "loaded seeds are tested by the upstream tests"
-    assert not plan.checks_rebuilt_only, "facts are tested whole against new seeds"
+    assert not plan.rebuilt_only, "facts are tested whole against new seeds"
 
 
 def test_a_dropped_seed_table_is_loaded_again(plan_db, project):

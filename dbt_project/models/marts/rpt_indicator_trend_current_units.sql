@@ -1,12 +1,27 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='period_month',
+        on_schema_change='fail'
+    )
+}}
+
 -- Trend view across the 2025 reorganisations: every row of fct_indicator_values (its own unit unchanged)
 -- with the unit that carries its history today, and the value rolled up over all units that map to the
 -- same current unit in the same period (sum for counts and money, mean for percents, max for yes/no).
+
+-- Incremental: a month rebuilds the periods fct_indicator_values rewrote (macro derived_cutoff), each period
+-- whole (its rows depend on that period's values and on the registry only).
 
 with
 
 indicator_values as (
 
     select * from {{ ref('fct_indicator_values') }}
+    {% if is_incremental() -%}
+        where period_month >= {{ derived_cutoff('marts.fct_indicator_values') }}
+    {%- endif %}
 
 ),
 
