@@ -265,11 +265,15 @@ def close(args: Args) -> dict[str, Any]:
 
 def history(args: Args) -> dict[str, Any]:
     """A rebuild from the archive: intake of every message of the history, every period closed, ``dbt build
-    --full-refresh`` (the next month's close, month N, is a ``close`` probe on the same database)."""
+    --full-refresh`` of what the product's build plan runs on a new warehouse (every model, seed and data test;
+    dbt's unit tests only where ``ITREPORT_DBT_UNIT_TESTS`` asks, as in CI). The next month's close, month N, is a
+    ``close`` probe on the same database."""
     from dbt.cli.main import dbtRunner
 
     from ingestion.domain.periods import parse_period
+    from itreport.config import warehouse
     from itreport.orchestration.close import close_period
+    from itreport.orchestration.dbt_build import plan_build, record_full_build
     from itreport.orchestration.intake_run import run_intake
 
     settings = _airflow_ready()
@@ -285,13 +289,15 @@ def history(args: Args) -> dict[str, Any]:
     command += ["--profiles-dir", str(settings.dbt_project_dir), "--target-path", str(work / "target")]
     command += ["--log-path", str(work / "logs"), "--vars", json.dumps(settings.dbt_vars()), "--quiet"]
     start = time.perf_counter()
+    with warehouse.connect(settings, autocommit=True) as conn:
+        plan = plan_build(
+            conn, settings.dbt_project_dir, unit_tests=settings.dbt_unit_tests, dbt_vars=settings.dbt_vars()
+        )
+    command += ["--exclude", *plan.exclude.split()] if plan.exclude else []
     result = dbtRunner().invoke(command)
     dbt_seconds = time.perf_counter() - start
     shutil.rmtree(work, ignore_errors=True)
     if result.success:  # as after any rebuild outside the DAG: the next monthly build needs no seeds or views
-        from itreport.config import warehouse
-        from itreport.orchestration.dbt_build import record_full_build
-
         with warehouse.connect(settings) as conn:
             record_full_build(conn, settings.dbt_project_dir, settings.dbt_vars())
             conn.commit()
@@ -304,6 +310,7 @@ def history(args: Args) -> dict[str, Any]:
         "dbt_full_refresh_seconds": dbt_seconds,
         "seconds": intake_seconds + close_seconds + dbt_seconds,
         "dbt_success": bool(result.success),
+        "dbt_exclude": plan.exclude,
     }
 
 

@@ -204,7 +204,8 @@ def _history_rows(figures: dict[str, Any]) -> list[Row]:
     out = [
         Row(
             f"full-history rebuild, {first['months']} months at 93 units, measured ({first['messages']} messages: "
-            "fresh warehouse, intake of every message, every period closed, dbt build --full-refresh)",
+            "fresh warehouse, intake of every message, every period closed, dbt build --full-refresh as the build "
+            "plan runs it: no dbt unit tests outside CI)",
             _s(total),
             f"intake {_s(intake)} + closes {_s(closes_s)}"
             f" + dbt full refresh {_s(_of(runs, lambda r: r['dbt_full_refresh_seconds']))}",

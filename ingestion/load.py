@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime
 
 import psycopg
@@ -212,26 +212,30 @@ def accepted_since(conn: psycopg.Connection, since: datetime) -> list[tuple[date
     return [(received, digest, unit, period) for received, digest, unit, period in rows]
 
 
-def reports_loaded_since(conn: psycopg.Connection, since: datetime) -> list[Submission]:
-    """Accepted reports loaded from ``since`` on, with their values."""
-    values: dict[str, list[ReportValue]] = {}
+def iter_reports_loaded_since(
+    conn: psycopg.Connection, since: datetime, chunk_size: int = 500
+) -> Iterator[list[Submission]]:
+    """Accepted reports loaded from ``since`` on, with their values, in receipt order, ``chunk_size`` reports at a
+    time: a run that loaded the whole history holds one chunk's values in memory, not the history's."""
     rows = conn.execute(
-        "select v.message_hash, v.indicator_code, v.value_text, v.value_number from raw.submission_values v "
-        "join raw.submissions s using (message_hash) where s.loaded_at >= %s and s.submission_kind = 'report' "
-        "order by v.message_hash, v.indicator_code",
+        "select message_hash, unit_code, period_month, received_at, filename from raw.submissions "
+        "where loaded_at >= %s and submission_kind = 'report' order by received_at, message_hash",
         (since,),
-    )
-    for digest, code, text, number in rows:
-        values.setdefault(digest, []).append(ReportValue(code, text, float(number) if number is not None else None))
-    rows = conn.execute(
-        "select message_hash, unit_code, period_month, received_at, filename, difficulties, proposals "
-        "from raw.submissions where loaded_at >= %s and submission_kind = 'report' order by received_at, message_hash",
-        (since,),
-    )
-    return [
-        Submission(digest, unit, period, SubmissionKind.REPORT, received, filename, None, values.get(digest, []))
-        for digest, unit, period, received, filename, *_ in rows
-    ]
+    ).fetchall()
+    for start in range(0, len(rows), max(1, chunk_size)):
+        chunk = rows[start : start + max(1, chunk_size)]
+        values: dict[str, list[ReportValue]] = {}
+        found = conn.execute(
+            "select message_hash, indicator_code, value_text, value_number from raw.submission_values "
+            "where message_hash = any(%s) order by message_hash, indicator_code",
+            ([row[0] for row in chunk],),
+        )
+        for digest, code, text, number in found:
+            values.setdefault(digest, []).append(ReportValue(code, text, float(number) if number is not None else None))
+        yield [
+            Submission(digest, unit, period, SubmissionKind.REPORT, received, filename, None, values.get(digest, []))
+            for digest, unit, period, received, filename in chunk
+        ]
 
 
 def database_now(conn: psycopg.Connection) -> datetime:

@@ -46,9 +46,9 @@ from ingestion.load import (
     accepted_since,
     database_now,
     ensure_raw_schema,
+    iter_reports_loaded_since,
     known_among,
     load,
-    reports_loaded_since,
 )
 from ingestion.mailbox.archive import archive, archived_path, message_hash
 from ingestion.mailbox.headers import fetched_to_inbound, to_inbound
@@ -452,11 +452,14 @@ def record_run_warnings(
     conn: psycopg.Connection, planned_at: datetime, catalogue: Catalogue, settings: Settings
 ) -> int:
     """Value warnings of the reports this run loaded, their history read once every batch is in (as one batch
-    of the whole run would have read it)."""
+    of the whole run would have read it); a batch's worth of reports at a time, so a run over the whole history
+    holds one batch's histories in memory. A report's warnings depend only on its values and its history."""
     from expectations.value_warnings import record_value_warnings
 
-    reports = reports_loaded_since(conn, planned_at)
-    return record_value_warnings(conn, reports, catalogue, jump_points=settings.jump_points)
+    return sum(
+        record_value_warnings(conn, reports, catalogue, jump_points=settings.jump_points)
+        for reports in iter_reports_loaded_since(conn, planned_at, settings.intake_batch_size)
+    )
 
 
 def processing_error(digest: str, error: Exception) -> Assessment:

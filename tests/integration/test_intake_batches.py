@@ -1,5 +1,6 @@
 """Intake in batches on a mailbox that keeps earlier months: files whose message the ledger holds are remembered
-and not read again; a second month in small batches lands as in one batch; nothing new still finishes."""
+and not read again; a second month in small batches lands as in one batch (its value warnings too); nothing new
+still finishes."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def scratch(settings, tmp_path, request):
 def _ledger(url: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute("select message_hash, state, reason_code from raw.messages order by 1").fetchall()
+
+
+def _warnings(url: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "select message_hash, indicator_code, warning_code, value, expected_low, expected_high "
+            "from raw.value_warnings order by 1, 2, 3"
+        ).fetchall()
 
 
 def test_remembered_files_are_not_read_again(scratch):
@@ -63,6 +72,8 @@ def test_a_month_in_small_batches_lands_as_in_one_batch(scratch, settings, tmp_p
     )
     run_intake(single)
     assert _ledger(scratch.warehouse_url) == _ledger(single.warehouse_url)
+    # the run's value warnings are recorded a batch's worth of reports at a time: the same as all at once
+    assert _warnings(scratch.warehouse_url) == _warnings(single.warehouse_url)
     assert sum(july.states.values()) == july.seen - july.already_processed > 0
 
 
