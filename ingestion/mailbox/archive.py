@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ingestion.domain.private_files import private_dir, write_private
@@ -20,6 +22,21 @@ def archive(raw: bytes, archive_dir: Path) -> Path:
         private_dir(archive_dir)
         write_private(target, raw)
     return target
+
+
+# Messages written at once by :func:`archive_all`: each waits for the disk on its own (fsync), and a journaled
+# file system commits the waits that overlap together, so a batch is archived several times faster.
+ARCHIVE_WRITERS = 8
+
+
+def archive_all(raws: Sequence[bytes], archive_dir: Path) -> list[Path]:
+    """:func:`archive` of every message (their paths, in order), several at once: each file is still written,
+    flushed to disk and renamed on its own before this returns; the first failure raises, as :func:`archive`."""
+    if len(raws) < 2:
+        return [archive(raw, archive_dir) for raw in raws]
+    private_dir(archive_dir)
+    with ThreadPoolExecutor(max_workers=min(ARCHIVE_WRITERS, len(raws)), thread_name_prefix="archive") as pool:
+        return list(pool.map(archive, raws, [archive_dir] * len(raws)))
 
 
 def archived_path(digest: str, archive_dir: Path) -> Path:

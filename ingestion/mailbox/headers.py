@@ -3,11 +3,13 @@ authenticated it (``Authentication-Results``). The sender's ``Date:`` is kept, n
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.parser
 import email.policy
 import functools
 import re
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
@@ -19,12 +21,15 @@ _BY_HOST = re.compile(r"\bby\s+([^\s;()]+)", re.IGNORECASE)
 
 
 def fetched_to_inbound(fetched: FetchedMessage, mx_host: str) -> InboundMessage:
+    """A fetched message's headers; its MIME tree is parsed when it is decided (``parsed`` is None), so a batch
+    never holds every message's tree at once and each tree's headers are read while they are cached."""
     return to_inbound(
         fetched.raw,
         source=fetched.source,
         mx_host=mx_host,
         delivered_at=fetched.delivered_at,
         received_at=fetched.received_at,
+        parse=False,
     )
 
 
@@ -51,9 +56,17 @@ def parse_bytes(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, policy=READ_POLICY)  # type: ignore[return-value]
 
 
+def fetched_headers(msg: EmailMessage, names: Collection[str]) -> Iterator[tuple[str, str]]:
+    """``msg.items()`` restricted to the header ``names`` (lowercase), in order, each header object made only when
+    reached: a caller that stops early, or looks at two names among twenty, parses only what it reads."""
+    for name, value in msg.raw_items():
+        if name.lower() in names:
+            yield name, msg.policy.header_fetch_parse(name, value)
+
+
 def receipt_time(msg: EmailMessage, mx_host: str) -> datetime | None:
     """The time our own server received the message: the topmost ``Received:`` header added ``by mx_host``."""
-    for header in msg.get_all("Received", []):
+    for _, header in fetched_headers(msg, ("received",)):
         text = " ".join(str(header).split())
         by = _BY_HOST.search(text)
         if not by or by.group(1).lower() != mx_host.lower() or ";" not in text:
@@ -73,9 +86,21 @@ def _date_header(msg: EmailMessage) -> datetime | None:
         return None
 
 
+# Two line ends in a row (``\r\n``, ``\r`` and ``\n`` each end a line for ``email``): the first empty line.
+_EMPTY_LINE = re.compile(rb"\n[\r\n]|\r\r")
+
+
+def header_block(raw: bytes) -> bytes:
+    """``raw`` up to its first empty line: all ``email`` reads as headers (it stops there at the latest), so a
+    headers-only parse of it is a headers-only parse of ``raw`` without splitting the body into lines."""
+    end = _EMPTY_LINE.search(raw)
+    return raw if end is None else raw[: end.end()]
+
+
 def parse_headers(raw: bytes) -> EmailMessage:
     """The header block only (fast on messages with large attachments)."""
-    return email.parser.BytesParser(policy=READ_POLICY).parsebytes(raw, headersonly=True)  # type: ignore[return-value]
+    block = header_block(raw)
+    return email.parser.BytesParser(policy=READ_POLICY).parsebytes(block, headersonly=True)  # type: ignore[return-value]
 
 
 def received_time(
@@ -96,15 +121,17 @@ def to_inbound(
     mx_host: str,
     delivered_at: float | None = None,
     received_at: datetime | None = None,
+    parse: bool = True,
 ) -> InboundMessage:
-    """Headers that matter, and the message parsed once for every later stage (``parsed``); the receipt time as
-    :func:`received_time` says. The sender's ``Date:`` is kept, never used. A message whose MIME tree cannot be
-    parsed (nested a thousand deep) gets its headers read alone and no ``parsed``: deciding it says why."""
-    parsed: EmailMessage | None
-    try:
-        msg = parsed = parse_bytes(raw)
-    except Exception:
-        msg, parsed = parse_headers(raw), None
+    """Headers that matter, and the message parsed once for every later stage (``parsed``; ``parse=False``: the
+    headers are read alone, the tree is parsed by whoever needs it); the receipt time as :func:`received_time`
+    says. The sender's ``Date:`` is kept, never used. A message whose MIME tree cannot be parsed (nested a
+    thousand deep) gets its headers read alone and no ``parsed``: deciding it says why."""
+    parsed: EmailMessage | None = None
+    if parse:
+        with contextlib.suppress(Exception):
+            parsed = parse_bytes(raw)
+    msg = parsed if parsed is not None else parse_headers(raw)
     received = received_time(msg, mx_host, delivered_at=delivered_at, received_at=received_at)
     sender = parseaddr(str(msg.get("From", "")))[1].strip().lower() or None
     return InboundMessage(
@@ -140,7 +167,7 @@ def authentication_failure(msg: EmailMessage, authserv_id: str, mx_host: str, se
     ``dkim=pass`` whose ``header.d`` is aligned with the From domain."""
     from_domain = (sender or "").rsplit("@", 1)[-1] if sender and "@" in sender else ""
     foreign_hop = False
-    for name, value in msg.items():
+    for name, value in fetched_headers(msg, ("received", "authentication-results")):
         text = " ".join(str(value).split())
         if name.lower() == "received":
             by = _BY_HOST.search(text)

@@ -50,7 +50,7 @@ from ingestion.load import (
     known_among,
     load,
 )
-from ingestion.mailbox.archive import archive, archived_path, message_hash
+from ingestion.mailbox.archive import archive_all, archived_path, message_hash
 from ingestion.mailbox.headers import fetched_to_inbound, to_inbound
 from ingestion.mailbox.imap import ImapSource
 from ingestion.mailbox.maildir import MaildirSource, MailSource
@@ -349,10 +349,12 @@ def fetch_and_archive(
     conn: psycopg.Connection, source: MailSource, batch: IntakeBatch, settings: Settings, counts: IntakeCounts
 ) -> list[ReceivedMessage]:
     """Archive every message of the batch; the ones the ledger does not know yet, in receipt order."""
-    fetched = []
-    for key, message in source.read(conn, batch):
-        counts.seen += 1
-        fetched.append((key, archive(message.raw, settings.archive_dir), message, message_hash(message.raw)))
+    read = list(source.read(conn, batch))
+    counts.seen += len(read)
+    paths = archive_all([message.raw for _, message in read], settings.archive_dir)
+    fetched = [
+        (key, path, message, message_hash(message.raw)) for (key, message), path in zip(read, paths, strict=True)
+    ]
     known = known_among(conn, {digest for *_, digest in fetched})
     received = []
     for key, path, message, digest in fetched:

@@ -204,21 +204,20 @@ def test_random_bytes_and_empty_files_say_what_they_are(home):
 
 
 def test_a_message_moved_while_read_is_skipped_and_read_next_time(home, monkeypatch):
-    """A mail client marks a message read (new/ → cur/) after intake listed the folder, while it archives the
-    message before it: the listed path is gone when intake comes to it."""
-    from ingestion.mailbox.archive import archive
+    """A mail client marks a message read (new/ → cur/) after intake listed the folder: the listed path is gone
+    when the batch comes to read it."""
     from itreport.orchestration import intake_run
 
     deliver(home.maildir, "1.stays", message(address("BTC"), "Báo cáo", body="y"))
     moving = deliver(home.maildir, "2.moving", message(address("P02"), "Báo cáo", body="x"))
+    plan = intake_run.plan_intake
 
-    def archive_then_client_moves(raw, archive_dir):  # the real archive, then the real rename a client does
-        path = archive(raw, archive_dir)
-        if moving.exists():
-            moving.rename(home.maildir / "cur" / (moving.name + ":2,S"))
-        return path
+    def plan_then_client_moves(*args, **kwargs):  # the real listing, then the real rename a client does
+        planned = plan(*args, **kwargs)
+        moving.rename(home.maildir / "cur" / (moving.name + ":2,S"))
+        return planned
 
-    monkeypatch.setattr(intake_run, "archive", archive_then_client_moves)
+    monkeypatch.setattr(intake_run, "plan_intake", plan_then_client_moves)
     first = _intake(home)
     monkeypatch.undo()
     assert first.seen == 1

@@ -1,0 +1,45 @@
+"""The archive: each message stored once under its hash, owner-only, whether written alone or with its batch."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+
+import pytest
+
+from ingestion.mailbox.archive import archive, archive_all, archived_path, message_hash
+
+
+def _messages(count: int) -> list[bytes]:
+    return [f"Subject: {number}\r\n\r\n".encode() + os.urandom(64) for number in range(count)]
+
+
+def test_a_batch_is_archived_as_each_message_alone(tmp_path):
+    raws = _messages(20)
+    raws.append(raws[3])  # the same message twice in a batch: one file
+    paths = archive_all(raws, tmp_path / "batch")
+    assert paths == [archived_path(message_hash(raw), tmp_path / "batch") for raw in raws]
+    assert [path.read_bytes() for path in paths] == raws
+    alone = [archive(raw, tmp_path / "alone") for raw in raws]
+    assert sorted(p.relative_to(tmp_path / "alone") for p in alone) == sorted(
+        p.relative_to(tmp_path / "batch") for p in paths
+    )
+    files = list((tmp_path / "batch").rglob("*"))
+    assert len([f for f in files if f.is_file()]) == 20  # no temporary file left behind
+    assert {oct(f.stat().st_mode & 0o777) for f in files} == {"0o600", "0o700"}
+
+
+def test_a_batch_that_cannot_be_written_raises(tmp_path):
+    """A file-size limit the kernel enforces (EFBIG), as a full disk would refuse the writes."""
+    raws = [b"Subject: small\r\n\r\n", b"Subject: large\r\n\r\n" + b"x" * 8192, b"Subject: other\r\n\r\n"]
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, limits[1]))
+    try:
+        with pytest.raises(OSError):
+            archive_all(raws, tmp_path / "archive")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert not archived_path(message_hash(raws[1]), tmp_path / "archive").exists()
