@@ -15,6 +15,7 @@ import pendulum
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from itreport.config.settings import Settings
+from itreport.orchestration.heap import settle_heap
 
 
 class EngineersFailureNotifier(BaseNotifier):
@@ -35,11 +36,12 @@ class EngineersFailureNotifier(BaseNotifier):
 
 def default_args(*, retries: int = 2) -> dict[str, Any]:
     """Every DAG's ``default_args``: ``retries`` tries 5 minutes apart, each failed try mailed to the engineers
-    (:class:`EngineersFailureNotifier`)."""
+    (:class:`EngineersFailureNotifier`), every task started on a settled heap (:func:`settle_heap`)."""
     return {
         "retries": retries,
         "retry_delay": pendulum.duration(minutes=5),
         "on_failure_callback": EngineersFailureNotifier(),
+        "on_execute_callback": settle_heap,
     }
 
 

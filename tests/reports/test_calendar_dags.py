@@ -1,5 +1,6 @@
 """The calendar's DAGs as Airflow parses them: schedules in Vietnam time, the asset between monthly_close and
-government_report, the approval gate, and the engineers' failure notifier on every task."""
+government_report, the approval gate, the engineers' failure notifier and the settled heap
+on every task."""
 
 from __future__ import annotations
 
@@ -59,3 +60,13 @@ def test_every_task_emails_the_engineers_when_it_fails(dagbag):
             callbacks = task.on_failure_callback
             callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
             assert any(isinstance(c, EngineersFailureNotifier) for c in callbacks), (dag.dag_id, task.task_id)
+
+
+def test_every_task_starts_on_a_settled_heap(dagbag):
+    from itreport.orchestration.heap import settle_heap
+
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            callbacks = task.on_execute_callback
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert settle_heap in callbacks, (dag.dag_id, task.task_id)
