@@ -29,7 +29,19 @@
         loaded_through timestamptz,
         rebuilt_from date not null,
         recorded_at timestamptz not null default now()
-    )
+    );
+    {#- The roles that run the warehouse checks read the record (and nothing else of this schema); a role missing
+        here (the embedded warehouse has one user) is skipped. #}
+    {%- for reader in var("incremental_state_readers") %}
+    do $state_reader$
+    begin
+        if exists (select 1 from pg_catalog.pg_roles where rolname = '{{ reader }}') then
+            grant usage on schema {{ incremental_state_schema() }} to {{ reader }};
+            grant select on {{ incremental_state_schema() }}.{{ incremental_state_table() }} to {{ reader }};
+        end if;
+    end
+    $state_reader$;
+    {%- endfor %}
 {%- endmacro %}
 
 {#

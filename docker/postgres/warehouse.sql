@@ -1,6 +1,7 @@
 -- The warehouse database and its three roles, run once by PostgreSQL's docker-entrypoint (10-warehouse.sh) and by
 -- the stack test (tests/stack) against its own server. Passwords arrive as psql variables, never in this file.
 --   itreport_loader  intake and the tasks: owns schema raw (ledger, submissions, replies, alerts, outbox), reads marts
+--                    and dbt's record of what each monthly build rewrote (intermediate.dbt_incremental_state)
 --   itreport_dbt     dbt build: reads raw, owns staging, intermediate, reference and marts, grants marts to bi_reader
 --   bi_reader        BI tools (Superset): schema marts only, read-only
 \set ON_ERROR_STOP on
