@@ -44,8 +44,8 @@ SUBMISSION_CHECKPOINT = "submission_checks"
 WAREHOUSE_DATASOURCE = "warehouse"
 WAREHOUSE_CHECKPOINT = "warehouse_checks"
 DATA_DOCS_SITE = "itreport_site"
-# The index lists this many of the latest validation results (it reads each one it lists on every update;
-# hourly intake stores one an hour). Every result keeps its own page.
+# The index lists this many of the latest validation results (each read once, when first listed:
+# expectations.data_docs_index; hourly intake stores one an hour). Every result keeps its own page.
 VALIDATION_RESULTS_IN_INDEX = 100
 
 
@@ -218,9 +218,11 @@ def _configure_stores(config_path: Path) -> None:
             "class_name": "SiteBuilder",
             "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{state}/data_docs/"},
-            "site_index_builder": {
-                "class_name": "DefaultSiteIndexBuilder",
+            "site_index_builder": {  # GX's index, reading each listed result once (expectations.data_docs_index)
+                "module_name": "expectations.data_docs_index",
+                "class_name": "RememberingSiteIndexBuilder",
                 "validation_results_limit": VALIDATION_RESULTS_IN_INDEX,
+                "entries_file": f"{state}/data_docs_index.json",
             },
         }
     }

@@ -192,16 +192,6 @@ def record_closure(conn: psycopg.Connection, period: date, run_id: str | None) -
     )
 
 
-def accepted_pairs(conn: psycopg.Connection, before: datetime | None = None) -> set[tuple[str, date]]:
-    """(unit code, period) of every accepted submission in the ledger (``before``: loaded before that moment)."""
-    if before is None:
-        rows = conn.execute("select unit_code, period_month from raw.submissions").fetchall()
-    else:
-        query = "select unit_code, period_month from raw.submissions where loaded_at < %s"
-        rows = conn.execute(query, (before,)).fetchall()
-    return {(unit, period) for unit, period in rows}
-
-
 def accepted_since(conn: psycopg.Connection, since: datetime) -> list[tuple[datetime, str, str, date]]:
     """Submissions loaded from ``since`` on, in receipt order: (received_at, message hash, unit code, period)."""
     rows = conn.execute(

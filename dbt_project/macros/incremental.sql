@@ -160,3 +160,51 @@
         cast('{{ var("first_period") }}' as date)
     {%- endif -%}
 {%- endmacro %}
+
+{#
+    Pre-hook of fct_reporting_compliance, a table rebuilt whole every month whose rows for a period change only with
+    the ledger (a message decided, a submission loaded) and the closures: records as its `rebuilt_from` the first
+    period whose rows may differ from the last build's, i.e. the earliest period of a message processed, a submission
+    loaded or a period closed since then (the latest closed period when none), in a monthly build of an unchanged
+    release (ITREPORT_DBT_SCOPE=rebuilt); every period otherwise. The checks after the build read those periods.
+#}
+{% macro record_changed_periods() -%}
+    {%- set model = this.schema ~ '.' ~ this.identifier -%}
+    {%- set first_period = "cast('" ~ var("first_period") ~ "' as date)" -%}
+    with previous as (
+        select loaded_through, recorded_at
+        from {{ incremental_state_schema() }}.{{ incremental_state_table() }}
+        where model = '{{ model }}'
+    )
+    insert into {{ incremental_state_schema() }}.{{ incremental_state_table() }} (model, loaded_through, rebuilt_from)
+    select
+        '{{ model }}',
+        (select max(loaded_at) from {{ ref('stg_submissions') }}),
+        {% if execute and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
+        coalesce(
+            (
+                select least(
+                    (
+                        select min(submissions.period_month) from {{ ref('stg_submissions') }} as submissions
+                        where submissions.loaded_at > coalesce(previous.loaded_through, '-infinity')
+                    ),
+                    (
+                        select min(messages.period_month) from {{ ref('stg_messages') }} as messages
+                        where messages.processed_at > previous.recorded_at
+                    ),
+                    (
+                        select min(closures.period_month) from {{ ref('stg_period_closures') }} as closures
+                        where closures.closed_at > previous.recorded_at
+                    ),
+                    (select max(closures.period_month) from {{ ref('stg_period_closures') }} as closures)
+                )
+                from previous
+            ),
+            {{ first_period }}
+        )
+        {%- else -%}
+        {{ first_period }}
+        {%- endif %}
+    on conflict (model) do update
+        set loaded_through = excluded.loaded_through, rebuilt_from = excluded.rebuilt_from, recorded_at = now()
+{%- endmacro %}

@@ -10,7 +10,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
@@ -141,7 +141,7 @@ class IntakeContext:
     catalogue: Catalogue
     deadline: DeadlineRule
     converted: Mapping[str, bytes]
-    accepted: Collection[tuple[str, date]]
+    accepted: Container[tuple[str, date]]
     authserv_id: str | None
     mx_host: str | None
 
@@ -153,7 +153,7 @@ def assess(
     catalogue: Catalogue,
     deadline: DeadlineRule,
     converted: Mapping[str, bytes] | None = None,
-    accepted: Collection[tuple[str, date]] = frozenset(),
+    accepted: Container[tuple[str, date]] = frozenset(),
     authserv_id: str | None = None,
     mx_host: str | None = None,
 ) -> Assessment:
@@ -339,21 +339,22 @@ def _notice_without_previous(message_hash: str, unit: ReportingUnit, same_as: da
 
 
 def confirm_notices(
-    results: list[Assessment], accepted_before: Collection[tuple[str, date]], registry: Registry
+    results: list[Assessment], accepted_before: Container[tuple[str, date]], registry: Registry
 ) -> list[Assessment]:
     """Re-check "same as" notices in receipt order once the data-quality checks have run: a notice whose previous
     month was only a report of this run that the checks then quarantined is quarantined in turn."""
-    accepted = set(accepted_before)
+    accepted_now: set[tuple[str, date]] = set()  # what this run accepted; accepted_before may be a ledger lookup
     confirmed = []
     for assessment in results:
         submission = assessment.submission
         if submission is not None and submission.kind == SubmissionKind.SAME_AS_NOTICE:
             same_as = submission.same_as_period
-            if same_as is not None and (submission.unit_code, same_as) not in accepted:
+            previous = (submission.unit_code, same_as)
+            if same_as is not None and previous not in accepted_now and previous not in accepted_before:
                 unit = registry.get(submission.unit_code)
                 decision = _notice_without_previous(submission.message_hash, unit, same_as, submission.period)
                 assessment = Assessment(decision, None, assessment.report)
         if assessment.submission is not None:
-            accepted.add((assessment.submission.unit_code, assessment.submission.period))
+            accepted_now.add((assessment.submission.unit_code, assessment.submission.period))
         confirmed.append(assessment)
     return confirmed

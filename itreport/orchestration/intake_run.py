@@ -22,11 +22,12 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
+from ingestion.accepted import AcceptedPairs
 from ingestion.decide.classify import assess, confirm_notices, doc_payloads, quarantine_invalid
 from ingestion.decide.reasons import explain
 from ingestion.domain.catalogue import Catalogue, default_catalogue
@@ -42,7 +43,6 @@ from ingestion.domain.records import (
 )
 from ingestion.domain.registry import Registry, default_registry
 from ingestion.load import (
-    accepted_pairs,
     accepted_since,
     database_now,
     ensure_raw_schema,
@@ -240,7 +240,7 @@ def intake_batch(
     counts = IntakeCounts()
     with warehouse.connect(settings) as conn, mail_source(settings) as source:
         received = fetch_and_archive(conn, source, batch, settings, counts)
-        accepted_before = accepted_pairs(conn, before=batch.planned_at)
+        accepted_before = AcceptedPairs(conn, batch.planned_at)
         decide(received, settings, registry, catalogue, accepted_before, on_message)
         gx_results: list[tuple[str, ...]] = []
         validate(received, registry, catalogue, settings, stored=gx_results)
@@ -312,7 +312,7 @@ def _decide_deferred(
 ) -> list[ReceivedMessage]:
     """Each deferred notice against what was accepted before the run, and what this run accepted (reports and
     notices) before it in receipt order: the verdict one batch of the whole run would have given."""
-    accepted = accepted_pairs(conn, before=planned_at)
+    accepted = AcceptedPairs(conn, planned_at)
     since = accepted_since(conn, planned_at)
     decided: list[ReceivedMessage] = []
     position = 0
@@ -376,12 +376,12 @@ def decide(
     settings: Settings,
     registry: Registry,
     catalogue: Catalogue,
-    accepted_before: set[tuple[str, date]],
+    accepted_before: AcceptedPairs,
     on_message: Callable[[], None] | None = None,
 ) -> None:
     """Assess each message; one that fails unexpectedly becomes ``processing_error`` and the others go on."""
     converted = convert_docs(received, catalogue=catalogue, cache_dir=settings.home / "cache" / "doc-to-docx")
-    accepted_now = set(accepted_before)  # "same as" notices need the previous month, also from this run
+    accepted_now = accepted_before.copy()  # "same as" notices need the previous month, also from this run
     for item in received:
         try:
             item.assessment = assess(
@@ -435,7 +435,7 @@ def validate(
             )
 
 
-def confirm(received: Sequence[ReceivedMessage], accepted_before: set[tuple[str, date]], registry: Registry) -> None:
+def confirm(received: Sequence[ReceivedMessage], accepted_before: AcceptedPairs, registry: Registry) -> None:
     """A notice whose previous month was only a report of this run that the checks quarantined is quarantined."""
     confirmed = confirm_notices([item.decided for item in received], accepted_before, registry)
     for item, assessment in zip(received, confirmed, strict=True):

@@ -43,3 +43,30 @@ def test_the_run_summary_names_the_data_docs_index(settings):
     from expectations.project import data_docs_index
 
     assert data_docs_index(settings.home) == settings.home / "gx" / "data_docs" / "index.html"
+
+
+def test_an_update_reads_only_the_results_it_has_not_listed_before(tmp_path, monkeypatch):
+    """The index lists every stored result with its outcome, each read from the store once: when first listed."""
+    from great_expectations.data_context import AbstractDataContext
+
+    from expectations.validate import update_data_docs, validate_submissions
+
+    home = tmp_path / "home"
+    first: list[tuple[str, ...]] = []
+    validate_submissions([real_submission("one")], CATALOGUE, home=home, stored=first)
+    update_data_docs(home, first)
+    read: list[str] = []
+    real_read = AbstractDataContext.get_validation_result
+
+    def counting_read(self, *args, **kwargs):
+        read.append(kwargs.get("expectation_suite_name", ""))
+        return real_read(self, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractDataContext, "get_validation_result", counting_read)
+    second: list[tuple[str, ...]] = []
+    validate_submissions([real_submission("two", **{"3_3": "150"})], CATALOGUE, home=home, stored=second)
+    update_data_docs(home, second)
+    assert len(read) == 1  # the new result only
+    html = (home / "gx" / "data_docs" / "index.html").read_text(encoding="utf-8")
+    for key in first + second:
+        assert key[-1] in html  # both runs' results are listed (by batch)

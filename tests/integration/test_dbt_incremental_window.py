@@ -33,6 +33,7 @@ pytestmark = [pytest.mark.integration]
 
 DATABASE = "itreport_dbt_window"
 FACTS = ["fct_submissions", "fct_indicator_values", "fct_indicator_value_history", "fct_value_warnings"]
+COMPLIANCE = "fct_reporting_compliance"  # a table rebuilt whole, recording the periods its rebuild may change
 # P04's late "same as" notice for July: a row of fct_submissions and (carrying June) of fct_indicator_values,
 # no row of the facts of reports
 LATE_NOTICE = [("p04-07", "P04", "2009-07-01", "same_as_notice", "2009-10-02 01:00:00", {})]
@@ -91,7 +92,7 @@ def months(window_database):
 
 
 def test_a_full_build_rewrites_every_period(months):
-    assert months["full"] == dict.fromkeys(FACTS, date(2009, 6, 1))
+    assert months["full"] == dict.fromkeys([*FACTS, COMPLIANCE], date(2009, 6, 1))
 
 
 def test_a_late_row_reopens_its_period_once(months):
@@ -106,7 +107,15 @@ def test_a_late_row_reopens_its_period_once(months):
         "fct_indicator_values": date(2009, 9, 1),
         "fct_indicator_value_history": date(2009, 9, 1),
         "fct_value_warnings": date(2009, 8, 1),
+        COMPLIANCE: date(2009, 10, 1),
     }
+
+
+def test_the_compliance_mart_records_the_periods_the_month_changed(months):
+    # rebuilt whole, its rows changed from BTC's June correction on; in a quiet month only the latest closed
+    # period is read again
+    assert months["late"][COMPLIANCE] == date(2009, 6, 1)
+    assert months["quiet"][COMPLIANCE] == date(2009, 10, 1)
 
 
 def test_month_by_month_equals_a_full_refresh(months, window_database):

@@ -1,3 +1,8 @@
+-- Indexed by period (the close's alert and briefing read one period); the pre-hook records which periods this
+-- build may have changed (macros/incremental.sql), which the warehouse checks after the build read.
+{{ config(indexes=[{'columns': ['period_month']}], pre_hook="{{ record_changed_periods() }}") }}
+-- depends_on: {{ ref('stg_submissions') }}, {{ ref('stg_messages') }}, {{ ref('stg_period_closures') }}
+
 -- One row per expected (unit, closed period): on time, late or missing, judged on the FIRST accepted
 -- submission's receipt time against the period's deadline (macros deadline_utc and days_late).
 

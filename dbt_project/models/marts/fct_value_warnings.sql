@@ -4,6 +4,7 @@
         incremental_strategy='merge',
         unique_key=['message_hash', 'indicator_code', 'warning_code'],
         on_schema_change='fail',
+        indexes=[{'columns': ['period_month']}],
         pre_hook="{{ record_loaded_through() }}"
     )
 }}
