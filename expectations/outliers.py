@@ -69,7 +69,10 @@ def modified_z_score(value: float, history: Sequence[float]) -> float | None:
 def z_bounds(history: Sequence[float], threshold: float = Z_THRESHOLD) -> tuple[float, float] | None:
     if (spread := _median_and_mad(history)) is None:
         return None
-    centre, mad = spread
+    return _z_bounds(*spread, threshold)
+
+
+def _z_bounds(centre: float, mad: float, threshold: float) -> tuple[float, float]:
     half = threshold * mad / Z_CONSTANT
     return centre - half, centre + half
 
@@ -151,8 +154,9 @@ def _history_warnings(
 ) -> Iterator[ValueWarning]:
     """Outliers against the unit's own history: a modified z-score beyond the threshold, and values outside the
     min-max bounds of the window."""
-    score, usual, limits = modified_z_score(number, past), z_bounds(past), minmax_bounds(past)
-    far = score is not None and usual is not None and abs(score) > Z_THRESHOLD
+    spread, limits = _median_and_mad(past), minmax_bounds(past)
+    far = spread is not None and abs(Z_CONSTANT * (number - spread[0]) / spread[1]) > Z_THRESHOLD
+    usual = None if spread is None else _z_bounds(*spread, Z_THRESHOLD)
     outside = limits is not None and not limits[0] <= number <= limits[1]
     n, shown = len(past), _fmt(number)
     if far and usual is not None:

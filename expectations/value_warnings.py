@@ -47,7 +47,8 @@ def unit_histories(
         return histories
     units, periods = [unit for unit, _ in pairs], [period for _, period in pairs]
     since = [add_months(period, -HISTORY_MONTHS) for period in periods]
-    for unit, wanted_period, period_month, code, number, text in conn.execute(_HISTORY_SQL, (units, periods, since)):
+    rows = conn.execute(_HISTORY_SQL, (units, periods, since)).fetchall()  # at once: row-by-row costs a call each
+    for unit, wanted_period, period_month, code, number, text in rows:
         month = histories[(unit, wanted_period)].setdefault(period_month, {})
         month[code] = (float(number) if number is not None else None, text)
     return histories

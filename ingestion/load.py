@@ -198,7 +198,7 @@ def accepted_since(conn: psycopg.Connection, since: datetime) -> list[tuple[date
         "select received_at, message_hash, unit_code, period_month from raw.submissions where loaded_at >= %s "
         "order by received_at, message_hash",
         (since,),
-    )
+    ).fetchall()
     return [(received, digest, unit, period) for received, digest, unit, period in rows]
 
 
@@ -219,7 +219,7 @@ def iter_reports_loaded_since(
             "select message_hash, indicator_code, value_text, value_number from raw.submission_values "
             "where message_hash = any(%s) order by message_hash, indicator_code",
             ([row[0] for row in chunk],),
-        )
+        ).fetchall()
         for digest, code, text, number in found:
             values.setdefault(digest, []).append(ReportValue(code, text, float(number) if number is not None else None))
         yield [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import email
+import email.headerregistry
 import email.parser
 import email.policy
 import functools
@@ -20,9 +21,10 @@ from ingestion.mailbox.archive import message_hash
 _BY_HOST = re.compile(r"\bby\s+([^\s;()]+)", re.IGNORECASE)
 
 
-def fetched_to_inbound(fetched: FetchedMessage, mx_host: str) -> InboundMessage:
+def fetched_to_inbound(fetched: FetchedMessage, mx_host: str, *, digest: str | None = None) -> InboundMessage:
     """A fetched message's headers; its MIME tree is parsed when it is decided (``parsed`` is None), so a batch
-    never holds every message's tree at once and each tree's headers are read while they are cached."""
+    never holds every message's tree at once and each tree's headers are read while they are cached.
+    ``digest``: the message's hash when the caller has it already."""
     return to_inbound(
         fetched.raw,
         source=fetched.source,
@@ -30,7 +32,24 @@ def fetched_to_inbound(fetched: FetchedMessage, mx_host: str) -> InboundMessage:
         delivered_at=fetched.delivered_at,
         received_at=fetched.received_at,
         parse=False,
+        digest=digest,
     )
+
+
+class HeaderClasses(email.headerregistry.HeaderRegistry):
+    """The default header registry, each header class made once per name: the stock registry makes a new class
+    (``type(...)``) for every header it parses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        found = self._classes.get(key)
+        if found is None:
+            found = self._classes[key] = super().__getitem__(name)
+        return found
 
 
 class ReadPolicy(email.policy.EmailPolicy):
@@ -44,12 +63,13 @@ class ReadPolicy(email.policy.EmailPolicy):
         return _parsed_header(name, value)
 
 
+READ_POLICY = ReadPolicy(header_factory=HeaderClasses())
+_PARSE_HEADER = email.policy.EmailPolicy(header_factory=READ_POLICY.header_factory)
+
+
 @functools.lru_cache(maxsize=1024)
 def _parsed_header(name: str, value: str):  # type: ignore[no-untyped-def]
-    return email.policy.default.header_fetch_parse(name, value)
-
-
-READ_POLICY = ReadPolicy()
+    return _PARSE_HEADER.header_fetch_parse(name, value)
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
@@ -98,9 +118,17 @@ def header_block(raw: bytes) -> bytes:
 
 
 def parse_headers(raw: bytes) -> EmailMessage:
-    """The header block only (fast on messages with large attachments)."""
+    """The header block only (fast on messages with large attachments), its headers read with ``READ_POLICY``.
+
+    The block is split into headers under ``compat32``, whose splitting is the default policy's, so the parser's
+    closing look at ``Content-Type`` (unique per message: its boundary) parses nothing; callers read headers only
+    after the policy is set back, so every header they get is the default policy's object."""
     block = header_block(raw)
-    return email.parser.BytesParser(policy=READ_POLICY).parsebytes(block, headersonly=True)  # type: ignore[return-value]
+    msg = email.parser.BytesParser(_class=EmailMessage, policy=email.policy.compat32).parsebytes(
+        block, headersonly=True
+    )
+    msg.policy = READ_POLICY
+    return msg  # type: ignore[return-value]
 
 
 def received_time(
@@ -122,11 +150,13 @@ def to_inbound(
     delivered_at: float | None = None,
     received_at: datetime | None = None,
     parse: bool = True,
+    digest: str | None = None,
 ) -> InboundMessage:
     """Headers that matter, and the message parsed once for every later stage (``parsed``; ``parse=False``: the
     headers are read alone, the tree is parsed by whoever needs it); the receipt time as :func:`received_time`
     says. The sender's ``Date:`` is kept, never used. A message whose MIME tree cannot be parsed (nested a
-    thousand deep) gets its headers read alone and no ``parsed``: deciding it says why."""
+    thousand deep) gets its headers read alone and no ``parsed``: deciding it says why. ``digest``: the raw bytes'
+    :func:`message_hash`, when the caller has it already."""
     parsed: EmailMessage | None = None
     if parse:
         with contextlib.suppress(Exception):
@@ -135,7 +165,7 @@ def to_inbound(
     received = received_time(msg, mx_host, delivered_at=delivered_at, received_at=received_at)
     sender = parseaddr(str(msg.get("From", "")))[1].strip().lower() or None
     return InboundMessage(
-        message_hash=message_hash(raw),
+        message_hash=digest or message_hash(raw),
         raw=raw,
         message_id=(str(msg["Message-ID"]).strip() if msg["Message-ID"] else None),
         sender=sender.replace("\x00", "") if sender else None,

@@ -351,10 +351,9 @@ def fetch_and_archive(
     """Archive every message of the batch; the ones the ledger does not know yet, in receipt order."""
     read = list(source.read(conn, batch))
     counts.seen += len(read)
-    paths = archive_all([message.raw for _, message in read], settings.archive_dir)
-    fetched = [
-        (key, path, message, message_hash(message.raw)) for (key, message), path in zip(read, paths, strict=True)
-    ]
+    digests = [message_hash(message.raw) for _, message in read]
+    paths = archive_all([message.raw for _, message in read], settings.archive_dir, digests)
+    fetched = [(key, path, message, digest) for (key, message), path, digest in zip(read, paths, digests, strict=True)]
     known = known_among(conn, {digest for *_, digest in fetched})
     received = []
     for key, path, message, digest in fetched:
@@ -363,7 +362,7 @@ def fetch_and_archive(
             source.remember(conn, [(key, digest)])
             continue
         known.add(digest)
-        received.append(ReceivedMessage(fetched_to_inbound(message, settings.mx_host), path, key=key))
+        received.append(ReceivedMessage(fetched_to_inbound(message, settings.mx_host, digest=digest), path, key=key))
     counts.source, counts.notes = source.name, list(source.notes)
     received.sort(
         key=lambda item: (item.message.received_at is None, item.message.received_at, item.message.message_hash)

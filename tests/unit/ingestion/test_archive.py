@@ -43,3 +43,12 @@ def test_a_batch_that_cannot_be_written_raises(tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, limits)
         signal.signal(signal.SIGXFSZ, handler)
     assert not archived_path(message_hash(raws[1]), tmp_path / "archive").exists()
+
+
+def test_digests_given_by_the_caller_archive_as_computed_ones(tmp_path):
+    raws = _messages(5)
+    given = archive_all(raws, tmp_path / "given", [message_hash(raw) for raw in raws])
+    assert given == archive_all(raws, tmp_path / "given")
+    assert [path.read_bytes() for path in given] == raws
+    with pytest.raises(ValueError):
+        archive_all(raws, tmp_path / "short", [message_hash(raws[0])])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import email
 import email.parser
+import email.policy
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -94,3 +96,57 @@ def test_fetched_headers_are_the_named_items_in_order():
     wanted = ("received", "authentication-results")
     assert list(fetched_headers(msg, wanted)) == [(k, v) for k, v in msg.items() if k.lower() in wanted]
     assert [str(v) for _, v in fetched_headers(msg, ("subject",))] == ["Báo cáo"]
+
+
+def _vietnamese_message() -> bytes:
+    return build_message(
+        "vanphong@hagiang.gov.example",
+        datetime(2009, 7, 3, 2, 0, tzinfo=UTC),
+        attachment=b"PK\x03\x04 not really a docx",
+        filename="Báo cáo tháng 6 năm 2009 của Sở Thông tin và Truyền thông.docx",
+        subject="Báo cáo ứng dụng CNTT tháng 6",
+        display_name="Văn phòng Sở",
+    )
+
+
+def test_the_header_block_gives_the_default_policys_header_objects():
+    raw = _vietnamese_message()
+    whole = email.message_from_bytes(raw, policy=email.policy.default)
+    block = parse_headers(raw)
+    assert block.policy is READ_POLICY
+    assert [(k, type(v).__name__, str(v)) for k, v in block.items()] == [
+        (k, type(v).__name__, str(v)) for k, v in whole.items()
+    ]
+    assert block["Date"].datetime == whole["Date"].datetime
+    assert block["From"].addresses == whole["From"].addresses
+
+
+def test_the_read_policy_parses_headers_as_the_default_policy():
+    raw = _vietnamese_message()
+    ours, stock = parse_bytes(raw), email.message_from_bytes(raw, policy=email.policy.default)
+    for mine, theirs in zip(ours.walk(), stock.walk(), strict=True):
+        assert [(k, type(v).__name__, str(v)) for k, v in mine.items()] == [
+            (k, type(v).__name__, str(v)) for k, v in theirs.items()
+        ]
+        assert mine.get_filename() == theirs.get_filename()
+        assert mine.get_params() == theirs.get_params()
+    # an RFC 2231 file name (Vietnamese, split in pieces) reads the same
+    rfc2231 = "attachment; filename*0*=utf-8''B%C3%A1o%20c%C3%A1o%20th%C3%A1ng; filename*1*=%206%20n%C4%83m%202009.docx"
+    header = READ_POLICY.header_fetch_parse("Content-Disposition", rfc2231)
+    reference = email.policy.default.header_fetch_parse("Content-Disposition", rfc2231)
+    assert (type(header).__name__, str(header), dict(header.params)) == (
+        type(reference).__name__,
+        str(reference),
+        dict(reference.params),
+    )
+    assert dict(header.params)["filename"] == "Báo cáo tháng 6 năm 2009.docx"
+    # each header class is made once per name, not once per header parsed
+    assert type(READ_POLICY.header_fetch_parse("X-One", "a")) is type(READ_POLICY.header_fetch_parse("X-One", "b"))
+
+
+def test_a_fetched_message_keeps_the_digest_it_was_given():
+    raw = _vietnamese_message()
+    fetched = FetchedMessage(raw=raw, source="test")
+    computed = fetched_to_inbound(fetched, MX)
+    given = fetched_to_inbound(fetched, MX, digest=computed.message_hash)
+    assert given == computed
