@@ -251,6 +251,19 @@ class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
             record_seeds(conn, project_dir, plan.checksum)
             record_views(conn, project_dir, plan.views_checksum)
 
+    def _update_partial_parse_cache(self, tmp_dir_path: Path) -> None:
+        """Cosmos's cache takes the build's partial parse and, beside it, its manifest.json, which this build does
+        not write (``--no-write-json``; Cosmos would fail copying it): only the partial parse is kept."""
+        from cosmos.dbt.project import get_partial_parse_path
+        from cosmos.fs import safe_copy
+
+        built = get_partial_parse_path(tmp_dir_path)
+        if self.cache_dir is None or not built.exists():
+            return
+        cached = get_partial_parse_path(Path(self.cache_dir))
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        safe_copy(built, cached)
+
     def calculate_openlineage_events_completes(self, *args: Any, **kwargs: Any) -> bool:
         """Lineage events only for Airflow's OpenLineage provider, the one reader of them: without it, Cosmos
         would still import the OpenLineage client and parse the build's artifacts for nothing."""

@@ -4,6 +4,7 @@ build writes no JSON artifacts (nothing reads them) while keeping the partial pa
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 from dbt.adapters.base.impl import DEFAULT_BASE_BEHAVIOR_FLAGS
@@ -54,3 +55,21 @@ def test_the_monthly_build_writes_no_json_artifacts() -> None:
 
     assert "--no-write-json" in operator.dbt_cmd_global_flags
     assert operator.partial_parse
+
+
+def test_the_partial_parse_is_cached_without_a_manifest(tmp_path: Path) -> None:
+    from cosmos.cache import _get_latest_partial_parse
+
+    from itreport.config.settings import Settings
+    from itreport.orchestration.tasks import dbt_build as build_task
+
+    operator = build_task(Settings.from_env())
+    operator.cache_dir = tmp_path / "cache"
+    build = tmp_path / "build"
+    (build / "target").mkdir(parents=True)
+    (build / "target" / "partial_parse.msgpack").write_bytes(b"parsed")
+
+    operator._update_partial_parse_cache(build)
+
+    cached = _get_latest_partial_parse(tmp_path / "project", operator.cache_dir)
+    assert cached is not None and cached.read_bytes() == b"parsed"
