@@ -20,6 +20,10 @@ derived, by the build that wrote it.
 
 dbt parses the project partially: Cosmos keeps ``partial_parse.msgpack`` in its cache folder (``[cosmos]
 cache_dir``) between runs, so a month re-parses only what changed (nothing, within a release).
+
+The build writes no JSON artifacts (``--no-write-json``, set in ``tasks.dbt_build``): nothing reads them (no
+OpenLineage without its provider, no datasets emitted, no Cosmos callback), and dbt would serialize the whole
+manifest twice. The partial parse file and the compiled SQL are written all the same.
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import psycopg
@@ -197,6 +203,33 @@ def partial_parse_cache(dag_id: str, task_id: str) -> Path | None:
     return Path(cosmos_settings.cache_dir) / f"{dag_id}__{task_id}"
 
 
+def behavior_flag_source(frame: FrameType | None = None) -> str:
+    """The module that registered a dbt behaviour flag (reported when the flag is off): the first caller outside
+    ``dbt_common.behavior_flags``, as dbt_common's own ``_default_source`` finds it.
+
+    dbt_common finds it with ``inspect.stack()`` for every flag an adapter registers without a source (all of
+    them, whether or not the project sets the flag): that reads the source of every frame on the stack and maps
+    every loaded module to its file, about half a second per build in a task that has imported Airflow, GX and
+    dbt. The frames' globals name the module without reading anything."""
+    from dbt_common import behavior_flags
+
+    frame = frame or sys._getframe(1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__")
+        if name and name != behavior_flags.__name__:
+            return name
+        frame = frame.f_back
+    return "Unknown"
+
+
+def use_cheap_behavior_flag_source() -> None:
+    """dbt_common's behaviour flags name their source with :func:`behavior_flag_source` (no setting of dbt or of
+    its adapters avoids ``inspect.stack()`` there)."""
+    from dbt_common.behavior_flags import BehaviorFlagRendered
+
+    BehaviorFlagRendered._default_source = staticmethod(behavior_flag_source)  # type: ignore[method-assign]
+
+
 class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
     """Cosmos' ``dbt build``, excluding what :func:`plan_build` says the month does not need."""
 
@@ -212,10 +245,24 @@ class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
         self.env = {**(self.env or {}), SCOPE_ENV: "rebuilt" if plan.rebuilt_only else "all"}
         self.log.info("dbt build excludes: %s; scope: %s periods", plan.exclude or "nothing", self.env[SCOPE_ENV])
         self.cache_dir = self.cache_dir or partial_parse_cache(self.dag_id, self.task_id)
+        use_cheap_behavior_flag_source()
         super().execute(context, **kwargs)
         with warehouse.connect(settings, autocommit=True) as conn:
             record_seeds(conn, project_dir, plan.checksum)
             record_views(conn, project_dir, plan.views_checksum)
+
+    def _update_partial_parse_cache(self, tmp_dir_path: Path) -> None:
+        """Cosmos's cache takes the build's partial parse and, beside it, its manifest.json, which this build does
+        not write (``--no-write-json``; Cosmos would fail copying it): only the partial parse is kept."""
+        from cosmos.dbt.project import get_partial_parse_path
+        from cosmos.fs import safe_copy
+
+        built = get_partial_parse_path(tmp_dir_path)
+        if self.cache_dir is None or not built.exists():
+            return
+        cached = get_partial_parse_path(Path(self.cache_dir))
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        safe_copy(built, cached)
 
     def calculate_openlineage_events_completes(self, *args: Any, **kwargs: Any) -> bool:
         """Lineage events only for Airflow's OpenLineage provider, the one reader of them: without it, Cosmos

@@ -23,9 +23,13 @@ class RunResult:
 
 
 def load_dag(dag_id: str, dags_dir: Path | None = None):  # -> airflow.sdk.DAG
+    """The DAG ``dag_id`` from its file ``<dag_id>.py`` when there is one, else from the whole folder: ``dag.test()``
+    parses the whole folder again anyway (it syncs every DAG of the bundle to the metadata database)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(dags_dir or Settings.from_env().dags_dir))
+    folder = dags_dir or Settings.from_env().dags_dir
+    own_file = folder / f"{dag_id}.py"
+    bag = DagBag(dag_folder=str(own_file if own_file.is_file() else folder))
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
     return bag.dags[dag_id]

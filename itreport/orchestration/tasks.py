@@ -123,6 +123,8 @@ def dbt_build(settings: Settings):  # -> cosmos DbtBuildLocalOperator
         append_env=True,
         vars=settings.dbt_vars(),
         install_deps=False,
+        # nothing reads the build's manifest.json or run_results.json (dbt_build.MonthlyDbtBuildOperator)
+        dbt_cmd_global_flags=["--no-write-json"],
         emit_datasets=False,
         retries=0,
     )
