@@ -25,7 +25,10 @@ from ingestion.domain.resources import package_file
 if TYPE_CHECKING:
     import great_expectations as gx
     from great_expectations.data_context import FileDataContext
-    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
 
 GX_DIR = package_file("expectations", "gx")
 EXPECTATIONS_DIR = GX_DIR.parent
@@ -54,7 +57,7 @@ def state_dir(home: Path) -> Path:
 
 
 def data_docs_dir(home: Path) -> Path:
-    return state_dir(home) / "data_docs"
+    return state_dir(home) / "data_docs"  # great_expectations.yml: the site's base_directory
 
 
 def data_docs_index(home: Path) -> Path:
@@ -81,13 +84,25 @@ def open_context(home: Path, warehouse_url: str | None = None) -> FileDataContex
 
 def update_data_docs(context: FileDataContext, results: Iterable[ValidationResultIdentifier] = ()) -> None:
     """Data Docs after a checkpoint run, updated rather than rebuilt, in one pass: the pages of ``results`` (what
-    the run just stored), the suites' pages (a fixed number, so suites no run used are listed too) and the index,
-    which lists the latest ``VALIDATION_RESULTS_IN_INDEX`` results. Pages of older results stay as they were
-    rendered. (A checkpoint's ``UpdateDataDocsAction`` would render the index once per validation result.)"""
+    the run just stored), the pages of suites whose file is newer than their page (they change with a release) and
+    the index, which lists the latest ``VALIDATION_RESULTS_IN_INDEX`` results. Pages of older results stay as they
+    were rendered. (A checkpoint's ``UpdateDataDocsAction`` would render the index once per validation result.)"""
+    resources = [*results, *stale_suite_pages(context)]
+    if resources:  # GX renders every page when given none
+        context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=resources)
+
+
+def stale_suite_pages(context: FileDataContext) -> list[ExpectationSuiteIdentifier]:
+    """The suites whose Data Docs page is missing or older than the suite's file."""
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-    suites = [ExpectationSuiteIdentifier(name=path.stem) for path in sorted(SUITES_DIR.glob("*.json"))]
-    context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=[*results, *suites])
+    pages = Path(context.runtime_environment[STATE_VARIABLE]) / "data_docs" / "expectations"
+    stale = []
+    for suite in sorted(SUITES_DIR.glob("*.json")):
+        page = pages / f"{suite.stem}.html"
+        if not page.exists() or page.stat().st_mtime < suite.stat().st_mtime:
+            stale.append(ExpectationSuiteIdentifier(name=suite.stem))
+    return stale
 
 
 def build_data_docs(home: Path) -> Path:

@@ -70,3 +70,26 @@ def test_an_update_reads_only_the_results_it_has_not_listed_before(tmp_path, mon
     html = (home / "gx" / "data_docs" / "index.html").read_text(encoding="utf-8")
     for key in first + second:
         assert key[-1] in html  # both runs' results are listed (by batch)
+
+
+def test_suite_pages_are_rendered_when_missing_or_older_than_their_suite(tmp_path):
+    """Suites change with a release: an update renders a suite's page only when it is missing or outdated."""
+    import os
+
+    from expectations.project import SUITES_DIR, data_docs_dir, open_context, stale_suite_pages
+
+    home = tmp_path / "home"
+    context = open_context(home)
+    suites = sorted(path.stem for path in SUITES_DIR.glob("*.json"))
+    assert [identifier.name for identifier in stale_suite_pages(context)] == suites  # nothing rendered yet
+
+    pages = data_docs_dir(home) / "expectations"
+    pages.mkdir(parents=True)
+    for name in suites:
+        (pages / f"{name}.html").write_text("rendered", encoding="utf-8")
+    assert stale_suite_pages(context) == []
+
+    outdated = pages / f"{suites[0]}.html"
+    suite_time = (SUITES_DIR / f"{suites[0]}.json").stat().st_mtime
+    os.utime(outdated, (suite_time - 60, suite_time - 60))
+    assert [identifier.name for identifier in stale_suite_pages(context)] == [suites[0]]
