@@ -28,8 +28,24 @@
         model text primary key,
         loaded_through timestamptz,
         rebuilt_from date not null,
-        recorded_at timestamptz not null default now()
+        recorded_at timestamptz not null default now(),
+        closed_through timestamptz
     );
+    {#- closed_through came with the models derived year by year (derived_first_year): added to an older record #}
+    do $closed_through$
+    begin
+        if not exists (
+            select 1 from information_schema.columns
+            where
+                table_schema = '{{ incremental_state_schema() }}'
+                and table_name = '{{ incremental_state_table() }}'
+                and column_name = 'closed_through'
+        ) then
+            alter table {{ incremental_state_schema() }}.{{ incremental_state_table() }}
+                add column closed_through timestamptz;
+        end if;
+    end
+    $closed_through$;
     {#- The roles that run the warehouse checks read the record (and nothing else of this schema); a role missing
         here (the embedded warehouse has one user) is skipped. #}
     {%- for reader in var("incremental_state_readers") %}
@@ -207,4 +223,79 @@
         {%- endif %}
     on conflict (model) do update
         set loaded_through = excluded.loaded_through, rebuilt_from = excluded.rebuilt_from, recorded_at = now()
+{%- endmacro %}
+
+{#
+    The first year a model derived year by year from the submissions and the closed periods rebuilds (the annual
+    ranking, the target progress and the year-end tables they read: a year's rows depend on every month of the
+    year, and the annual ranking's on the year before). In a monthly build of an unchanged release
+    (ITREPORT_DBT_SCOPE=rebuilt), the earliest year of
+      - a submission loaded since the model's last build (the latest loaded_at that build saw: loaded_through),
+        so a late report or correction for an earlier year rebuilds that year and every one after it (a "same as"
+        notice may carry a December into the next January; a year's rank is the next year's previous rank),
+      - a period closed since its last build (the latest closed_at it saw: closed_through), and
+      - the latest closed period (the current year is rebuilt every month, even a quiet one);
+    every year otherwise (a full refresh, a model without a record, new seeds: the registry, targets, weights).
+    Use inside `{% if is_incremental() %}` with `incremental_strategy='delete+insert'` and the year as
+    `unique_key` (a year is replaced whole), `pre_hook="{{ record_derived_years() }}"`, and
+    `-- depends_on: {{ ref('stg_submissions') }} {{ ref('stg_period_closures') }}` in the model. Read when the
+    model is compiled, just before it runs, and written into its SQL as a number, so the filters reach the
+    intermediate tables and views it reads.
+#}
+{% macro derived_first_year() -%}
+    {%- set first_year = var('first_period')[:4] | int -%}
+    {%- if execute and is_incremental() and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
+        {%- set first_year_query -%}
+            with
+
+            recorded as (
+
+                select
+                    coalesce(max(state.loaded_through), '-infinity') as loaded_through,
+                    coalesce(max(state.closed_through), '-infinity') as closed_through
+
+                from {{ incremental_state_schema() }}.{{ incremental_state_table() }} as state
+                where state.model = '{{ this.schema }}.{{ this.identifier }}'
+
+            )
+
+            select cast(extract(year from least(
+                (
+                    select min(new_submissions.period_month)
+                    from {{ ref('stg_submissions') }} as new_submissions
+                    where new_submissions.loaded_at > (select recorded.loaded_through from recorded)
+                ),
+                (
+                    select min(new_closures.period_month)
+                    from {{ ref('stg_period_closures') }} as new_closures
+                    where new_closures.closed_at > (select recorded.closed_through from recorded)
+                ),
+                (select max(closures.period_month) from {{ ref('stg_period_closures') }} as closures)
+            )) as integer)
+        {%- endset -%}
+        {%- set found = run_query(first_year_query).columns[0].values()[0] -%}
+        {{ [found | int, first_year] | max if found is not none else first_year }}
+    {%- else -%}
+        {{ first_year }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    Pre-hook of each model derived year by year (derived_first_year): how far its build reads the submissions and
+    the closed periods, and the first period it rewrites (the first day of its first year rebuilt).
+#}
+{% macro record_derived_years() -%}
+    insert into {{ incremental_state_schema() }}.{{ incremental_state_table() }}
+        (model, loaded_through, closed_through, rebuilt_from)
+    select
+        '{{ this.schema }}.{{ this.identifier }}',
+        (select max(submissions.loaded_at) from {{ ref('stg_submissions') }} as submissions),
+        (select max(closures.closed_at) from {{ ref('stg_period_closures') }} as closures),
+        greatest(make_date({{ derived_first_year() }}, 1, 1), cast('{{ var("first_period") }}' as date))
+    on conflict (model) do update
+        set
+            loaded_through = excluded.loaded_through,
+            closed_through = excluded.closed_through,
+            rebuilt_from = excluded.rebuilt_from,
+            recorded_at = now()
 {%- endmacro %}

@@ -15,7 +15,8 @@ there) builds only the tables, which is most of a build's time saved: replacing 
 threads read it.
 
 In such a month the tests on the incremental facts (``where: "rebuilt periods"``), and the marts derived from them
-period by period, read only the periods the build rewrote (``macros/incremental.sql``): the rest was tested, and
+period by period, read only the periods the build rewrote, and the models derived year by year (the annual ranking,
+the target progress) only the years the month changed (``macros/incremental.sql``): the rest was tested, and
 derived, by the build that wrote it.
 
 dbt parses the project partially: Cosmos keeps ``partial_parse.msgpack`` in its cache folder (``[cosmos]

@@ -1,8 +1,9 @@
 """The window an incremental fact rebuilds (dbt_project/macros/incremental.sql) on a real PostgreSQL: each build
 records how far it read and which periods it rewrote; a submission that makes no row of a fact (a "same as"
 notice, for the facts of reports) is new to one build only; the checks of a monthly build read the periods
-rewritten, as do the marts derived from them period by period; and month after month of incremental builds ends
-where a full refresh does.
+rewritten, as do the marts derived from them period by period; the models derived year by year (the annual
+ranking, the target progress, the year-end values) rebuild the current year, and every year from that of a late
+submission on; and month after month of incremental builds ends where a full refresh does.
 
 Its own database (``itreport_dbt_window``) on the session's embedded server, with test_dbt_warehouse's raw rows.
 """
@@ -37,6 +38,32 @@ COMPLIANCE = "fct_reporting_compliance"  # a table rebuilt whole, recording the 
 # P04's late "same as" notice for July: a row of fct_submissions and (carrying June) of fct_indicator_values,
 # no row of the facts of reports
 LATE_NOTICE = [("p04-07", "P04", "2009-07-01", "same_as_notice", "2009-10-02 01:00:00", {})]
+# Models derived year by year (macro derived_first_year), and where each lives
+YEARLY = {
+    "rpt_annual_ranking": ("marts", "ranking_year"),
+    "rpt_target_progress": ("marts", "target_year"),
+    "int_year_end_values": ("intermediate", "value_year"),
+    "int_year_end_unit_values": ("intermediate", "value_year"),
+}
+# The end of 2009, then a new year: January 2010 (BTC's notice carries its December 2009 into 2010)
+DECEMBER = [
+    ("btc-12", "BTC", "2009-12-01", "report", "2009-12-10 03:00:00", {"1.3": 60, "3.3": 85, "2.1": 210, "2.4": 30}),
+    ("p01-12", "P01", "2009-12-01", "report", "2009-12-05 01:00:00", {"1.3": 35, "3.3": 72, "2.1": 500, "2.4": 9}),
+]
+DECEMBER_CLOSURES = ["2009-11-01", "2009-12-01"]
+JANUARY = [
+    ("btc-2001", "BTC", "2010-01-01", "same_as_notice", "2010-01-10 03:00:00", {}),
+    ("p01-2001", "P01", "2010-01-01", "report", "2010-01-05 01:00:00", {"1.3": 40, "3.3": 75, "2.1": 500, "2.4": 10}),
+    ("p04-2001", "P04", "2010-01-01", "report", "2010-01-06 01:00:00", {"1.3": 20, "3.3": 40, "2.1": 100, "2.4": 2}),
+]
+JANUARY_CLOSURES = ["2010-01-01"]
+# February, with a late correction of BTC's December 2009: it changes 2009's year-end values and ranks, and
+# (carried by BTC's January notice) 2010's
+FEBRUARY = [
+    ("btc-12b", "BTC", "2009-12-01", "report", "2010-02-03 03:00:00", {"1.3": 20, "3.3": 40, "2.1": 210, "2.4": 5}),
+    ("p01-2002", "P01", "2010-02-01", "report", "2010-02-05 01:00:00", {"1.3": 45, "3.3": 78, "2.1": 500, "2.4": 12}),
+]
+FEBRUARY_CLOSURES = ["2010-02-01"]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +98,7 @@ def _ok(result: subprocess.CompletedProcess) -> None:
 
 def _rebuilt_from(conn: psycopg.Connection) -> dict[str, date]:
     rows = conn.execute("select model, rebuilt_from from intermediate.dbt_incremental_state").fetchall()
-    return {model.removeprefix("marts."): since for model, since in rows}
+    return {model.split(".", 1)[1]: since for model, since in rows}
 
 
 @pytest.fixture(scope="module")
@@ -87,12 +114,52 @@ def months(window_database):
     built["late"] = _rebuilt_from(conn)
     _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["quiet"] = _rebuilt_from(conn)
-    built["incremental"] = _snapshot(conn)
+    _load(conn, DECEMBER, DECEMBER_CLOSURES)
+    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
+    built["december"] = _rebuilt_from(conn)
+    _load(conn, JANUARY, JANUARY_CLOSURES)
+    before = _row_versions(conn, 2009)
+    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
+    built["january"] = _rebuilt_from(conn)
+    built["2009 rows rewritten in january"] = {
+        model: versions for model, versions in _row_versions(conn, 2009).items() if versions != before[model]
+    }
+    built["2009 rows"] = {model: len(versions) for model, versions in before.items()}
+    _load(conn, FEBRUARY, FEBRUARY_CLOSURES)
+    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
+    built["february"] = _rebuilt_from(conn)
+    built["incremental"] = _snapshot(conn) | _yearly_snapshot(conn)
     return built
 
 
+def _row_versions(conn: psycopg.Connection, year: int) -> dict[str, list[str]]:
+    """The row versions (xmin) of ``year`` in each model derived year by year: the same after a build that did not
+    rewrite the year."""
+    return {
+        model: sorted(
+            row[0]
+            for row in conn.execute(
+                sql.SQL("select cast(xmin as text) from {} where {} = %s").format(
+                    sql.Identifier(schema, model), sql.Identifier(year_column)
+                ),
+                (year,),
+            )
+        )
+        for model, (schema, year_column) in YEARLY.items()
+    }
+
+
+def _yearly_snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    """The intermediate tables derived year by year (the marts are in _snapshot)."""
+    return {
+        model: sorted(conn.execute(sql.SQL("select * from {}").format(sql.Identifier(schema, model))), key=repr)
+        for model, (schema, _) in YEARLY.items()
+        if schema == "intermediate"
+    }
+
+
 def test_a_full_build_rewrites_every_period(months):
-    assert months["full"] == dict.fromkeys([*FACTS, COMPLIANCE], date(2009, 6, 1))
+    assert months["full"] == dict.fromkeys([*FACTS, COMPLIANCE, *YEARLY], date(2009, 6, 1))
 
 
 def test_a_late_row_reopens_its_period_once(months):
@@ -102,7 +169,7 @@ def test_a_late_row_reopens_its_period_once(months):
     assert months["late"]["fct_value_warnings"] == date(2009, 6, 1)
     # a month with nothing new rewrites the lookback only, also for the facts of reports, to which P04's notice
     # brought no row
-    assert months["quiet"] == {
+    assert {model: months["quiet"][model] for model in [*FACTS, COMPLIANCE]} == {
         "fct_submissions": date(2009, 9, 1),
         "fct_indicator_values": date(2009, 9, 1),
         "fct_indicator_value_history": date(2009, 9, 1),
@@ -118,9 +185,21 @@ def test_the_compliance_mart_records_the_periods_the_month_changed(months):
     assert months["quiet"][COMPLIANCE] == date(2009, 10, 1)
 
 
+def test_a_model_derived_year_by_year_rebuilds_the_years_a_month_changed(months):
+    # the current year, in a month with nothing new
+    assert {model: months["quiet"][model] for model in YEARLY} == dict.fromkeys(YEARLY, date(2009, 6, 1))
+    # a new year: that year only, 2009's rows untouched
+    assert {model: months["january"][model] for model in YEARLY} == dict.fromkeys(YEARLY, date(2010, 1, 1))
+    assert all(months["2009 rows"].values()), months["2009 rows"]
+    assert months["2009 rows rewritten in january"] == {}
+    # a late correction of December 2009 in February 2010: 2009 and every year after it
+    assert {model: months["february"][model] for model in YEARLY} == dict.fromkeys(YEARLY, date(2009, 6, 1))
+
+
 def test_month_by_month_equals_a_full_refresh(months, window_database):
     _ok(_dbt(window_database, "run", "--full-refresh"))
-    full = _snapshot(window_database["conn"])
+    full = _snapshot(window_database["conn"]) | _yearly_snapshot(window_database["conn"])
+    assert all(full.values()), [table for table, rows in full.items() if not rows]
     for table in full:
         assert months["incremental"][table] == full[table], table
 
@@ -129,7 +208,7 @@ def test_checks_of_a_monthly_build_read_the_periods_it_rewrote(months, window_da
     """A bad row in a period the last build did not rewrite fails the full test, not the monthly one."""
     conn = window_database["conn"]
     _ok(_dbt(window_database, "run", "-s", "fct_indicator_values"))  # rewrites from the lookback on
-    assert _rebuilt_from(conn)["fct_indicator_values"] == date(2009, 9, 1)
+    assert _rebuilt_from(conn)["fct_indicator_values"] == date(2010, 1, 1)
     conn.execute(
         "update marts.fct_indicator_values set indicator_code = 'X.9'"
         " where period_month = '2009-06-01' and indicator_code = '1.3' and unit_code = 'BTC'"

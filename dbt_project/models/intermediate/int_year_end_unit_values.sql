@@ -1,13 +1,29 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='value_year',
+        on_schema_change='fail',
+        pre_hook="{{ record_derived_years() }}"
+    )
+}}
+
 -- Per (year, unit valid at the year's end, indicator): the value that stands for the year, with the months of
 -- its predecessors rolled up as rpt_indicator_trend_current_units does (sum for counts and money, mean for
 -- percents, max for yes/no): December's value, else the latest month of the year with a numeric value.
 -- Before 2025 every unit stands for itself and this equals int_year_end_values.
+-- Incremental: a month rebuilds the years from macro derived_first_year on, each year whole.
+-- depends_on: {{ ref('stg_submissions') }} {{ ref('stg_period_closures') }}
+{%- set first_year = derived_first_year() | trim %}
 
 with
 
 period_values_source as (
 
     select * from {{ ref('int_period_values_source') }}
+    {% if is_incremental() -%}
+        where period_month >= make_date({{ first_year }}, 1, 1)
+    {%- endif %}
 
 ),
 
@@ -20,6 +36,9 @@ submission_values as (
 year_end_units as (
 
     select * from {{ ref('int_year_end_units') }}
+    {% if is_incremental() -%}
+        where ranking_year >= {{ first_year }}
+    {%- endif %}
 
 ),
 

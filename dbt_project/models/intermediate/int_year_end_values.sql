@@ -1,11 +1,26 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='value_year',
+        on_schema_change='fail',
+        pre_hook="{{ record_derived_years() }}"
+    )
+}}
+
 -- Per (unit, year, indicator): the value that stands for the year, i.e. the effective value in December,
 -- or in the latest month of the year with a numeric effective value (carried notices included).
+-- Incremental: a month rebuilds the years from macro derived_first_year on, each year whole.
+-- depends_on: {{ ref('stg_submissions') }} {{ ref('stg_period_closures') }}
 
 with
 
 period_values_source as (
 
     select * from {{ ref('int_period_values_source') }}
+    {% if is_incremental() -%}
+        where period_month >= make_date({{ derived_first_year() }}, 1, 1)
+    {%- endif %}
 
 ),
 

@@ -1,33 +1,59 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='ranking_year',
+        on_schema_change='fail',
+        pre_hook="{{ record_derived_years() }}"
+    )
+}}
+
 -- The annual IT-application index: per (year, unit valid at the year's end) five group sub-indices on 0-1,
 -- the weighted overall index (seed scoring_weights) and the rank among ministries and agencies and among
 -- provinces, separately. Tie rule: equal index (4 decimals) → same rank, the next rank is skipped (rank()).
 -- A year that spans the 2025 reorganisations ranks the units valid in its December, their predecessors'
 -- months rolled up (int_year_end_units, int_year_end_unit_values). A unit that reported in fewer than
 -- var `annual_min_reported_share` of the closed months it owed is listed, not ranked.
+-- Incremental: a month rebuilds the years from macro derived_first_year on, each year whole, reading one year
+-- more (the first year's previous_group_rank).
+-- depends_on: {{ ref('stg_submissions') }} {{ ref('stg_period_closures') }}
+{%- set first_year = derived_first_year() | trim | int %}
 
 with
 
 expected_reports as (
 
     select * from {{ ref('int_expected_reports') }}
+    {% if is_incremental() -%}
+        where period_month >= make_date({{ first_year - 1 }}, 1, 1)
+    {%- endif %}
 
 ),
 
 year_end_units as (
 
     select * from {{ ref('int_year_end_units') }}
+    {% if is_incremental() -%}
+        where ranking_year >= {{ first_year - 1 }}
+    {%- endif %}
 
 ),
 
 year_end_values as (
 
     select * from {{ ref('int_year_end_unit_values') }}
+    {% if is_incremental() -%}
+        where value_year >= {{ first_year - 1 }}
+    {%- endif %}
 
 ),
 
 first_submissions as (
 
     select * from {{ ref('int_first_submissions') }}
+    {% if is_incremental() -%}
+        where period_month >= make_date({{ first_year - 1 }}, 1, 1)
+    {%- endif %}
 
 ),
 
@@ -300,6 +326,9 @@ final as (
             ranked.unit_code = previous_year.unit_code
             and ranked.ranking_group = previous_year.ranking_group
             and ranked.ranking_year = previous_year.ranking_year + 1
+    {% if is_incremental() -%}
+        where ranked.ranking_year >= {{ first_year }}
+    {%- endif %}
 
 )
 

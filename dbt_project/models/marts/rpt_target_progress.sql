@@ -1,23 +1,45 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='target_year',
+        on_schema_change='fail',
+        pre_hook="{{ record_derived_years() }}"
+    )
+}}
+
 -- Quyết định 48/2009/QĐ-TTg targets per unit type against each unit's year-end value: one row per
 -- (unit expected in at least one closed period of the target year, target indicator, target year).
+-- Incremental: a month rebuilds the target years from macro derived_first_year on, each year whole.
+-- depends_on: {{ ref('stg_submissions') }} {{ ref('stg_period_closures') }}
+{%- set first_year = derived_first_year() | trim %}
 
 with
 
 targets as (
 
     select * from {{ ref('stg_indicator_targets') }}
+    {% if is_incremental() -%}
+        where target_year >= {{ first_year }}
+    {%- endif %}
 
 ),
 
 expected_reports as (
 
     select * from {{ ref('int_expected_reports') }}
+    {% if is_incremental() -%}
+        where period_month >= make_date({{ first_year }}, 1, 1)
+    {%- endif %}
 
 ),
 
 year_end_values as (
 
     select * from {{ ref('int_year_end_values') }}
+    {% if is_incremental() -%}
+        where value_year >= {{ first_year }}
+    {%- endif %}
 
 ),
 
