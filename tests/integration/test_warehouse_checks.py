@@ -158,33 +158,42 @@ def test_data_docs_are_updated_with_each_new_result_and_list_every_suite(outcome
         assert page.relative_to(index.parent).as_posix() in html
 
 
-def test_an_incremental_fact_is_checked_from_the_period_its_last_build_rewrote(settings, warehouse_conn, tmp_path):
-    """A duplicate in a period before the fact's recorded ``rebuilt_from`` (checked after the build that wrote
-    it) is not read again; from that period on, it fails the checks."""
+def _checks_from_each_recorded_period(settings, warehouse_conn, tmp_path, schema: str, model: str, breaks: list[str]):
+    """The warehouse checks of ``schema`` (the good rows plus ``breaks``), run once with ``model`` recording 2009-07
+    as the first period its build rewrote, then 2009-06."""
     from expectations.warehouse import run_warehouse_checks
     from itreport.config.warehouse import warehouse_url
 
-    duplicate = "insert into {s}.fct_indicator_values values ('P01', '2009-06-01', '3.1', 100)"
-    _make_schema(warehouse_conn, "dq_window", list(GOOD), [duplicate])
+    _make_schema(warehouse_conn, schema, list(GOOD), breaks)
     warehouse_conn.execute(  # as dbt_project/macros/incremental.sql creates it
         "create schema if not exists intermediate; create table if not exists intermediate.dbt_incremental_state"
         " (model text primary key, loaded_through timestamptz, rebuilt_from date not null,"
         " recorded_at timestamptz not null default now())"
     )
     record = (
-        "insert into intermediate.dbt_incremental_state (model, rebuilt_from) values ('dq_window.fct_indicator_values',"
-        " %s) on conflict (model) do update set rebuilt_from = excluded.rebuilt_from"
+        "insert into intermediate.dbt_incremental_state (model, rebuilt_from) values (%s, %s)"
+        " on conflict (model) do update set rebuilt_from = excluded.rebuilt_from"
     )
     try:
         results = {}
         for since in ("2009-07-01", "2009-06-01"):
-            warehouse_conn.execute(record, (since,))
+            warehouse_conn.execute(record, (f"{schema}.{model}", since))
             results[since] = run_warehouse_checks(
-                tmp_path, warehouse_url(settings), source_schema="dq_window", raise_on_failure=False
+                tmp_path, warehouse_url(settings), source_schema=schema, raise_on_failure=False
             )
     finally:
-        warehouse_conn.execute("delete from intermediate.dbt_incremental_state where model like 'dq_window.%'")
-        warehouse_conn.execute("drop schema if exists dq_window cascade")
+        warehouse_conn.execute("delete from intermediate.dbt_incremental_state where model like %s", (f"{schema}.%",))
+        warehouse_conn.execute(f"drop schema if exists {schema} cascade")
+    return results
+
+
+def test_an_incremental_fact_is_checked_from_the_period_its_last_build_rewrote(settings, warehouse_conn, tmp_path):
+    """A duplicate in a period before the fact's recorded ``rebuilt_from`` (checked after the build that wrote
+    it) is not read again; from that period on, it fails the checks."""
+    duplicate = "insert into {s}.fct_indicator_values values ('P01', '2009-06-01', '3.1', 100)"
+    results = _checks_from_each_recorded_period(
+        settings, warehouse_conn, tmp_path, "dq_window", "fct_indicator_values", [duplicate]
+    )
     assert results["2009-07-01"].success, results["2009-07-01"].failures
     assert not results["2009-06-01"].success
     assert any("warehouse_indicator_values" in failure for failure in results["2009-06-01"].failures)
@@ -193,34 +202,13 @@ def test_an_incremental_fact_is_checked_from_the_period_its_last_build_rewrote(s
 def test_the_compliance_marts_are_checked_from_the_first_period_their_build_changed(settings, warehouse_conn, tmp_path):
     """fct_reporting_compliance is rebuilt whole, but records the first period its build may have changed; its
     checks, and those of rpt_reporting_rate (derived from it period by period), read from there."""
-    from expectations.warehouse import run_warehouse_checks
-    from itreport.config.warehouse import warehouse_url
-
     breaks = [
         "insert into {s}.fct_reporting_compliance values ('P02', 'Hà Giang', '2009-06-01', 'on_time', null)",
         "insert into {s}.rpt_reporting_rate values ('2009-06-01', 1.5, 0.2)",
     ]
-    _make_schema(warehouse_conn, "dq_changed", list(GOOD), breaks)
-    warehouse_conn.execute(
-        "create schema if not exists intermediate; create table if not exists intermediate.dbt_incremental_state"
-        " (model text primary key, loaded_through timestamptz, rebuilt_from date not null,"
-        " recorded_at timestamptz not null default now())"
+    results = _checks_from_each_recorded_period(
+        settings, warehouse_conn, tmp_path, "dq_changed", "fct_reporting_compliance", breaks
     )
-    record = (
-        "insert into intermediate.dbt_incremental_state (model, rebuilt_from) values"
-        " ('dq_changed.fct_reporting_compliance', %s)"
-        " on conflict (model) do update set rebuilt_from = excluded.rebuilt_from"
-    )
-    try:
-        results = {}
-        for since in ("2009-07-01", "2009-06-01"):
-            warehouse_conn.execute(record, (since,))
-            results[since] = run_warehouse_checks(
-                tmp_path, warehouse_url(settings), source_schema="dq_changed", raise_on_failure=False
-            )
-    finally:
-        warehouse_conn.execute("delete from intermediate.dbt_incremental_state where model like 'dq_changed.%'")
-        warehouse_conn.execute("drop schema if exists dq_changed cascade")
     assert results["2009-07-01"].success, results["2009-07-01"].failures
     failures = " ".join(results["2009-06-01"].failures)
     assert "warehouse_reporting_compliance" in failures and "warehouse_reporting_rate" in failures
