@@ -6,8 +6,10 @@ is started on first use and reused by later processes (Airflow tasks, dbt, psql)
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
@@ -34,7 +36,33 @@ def _embedded_server(settings: Settings):  # -> pgserver.PostgresServer
     import pgserver
 
     settings.pgdata.parent.mkdir(parents=True, exist_ok=True)
+    if _running_as_root():
+        ensure_system_user(EMBEDDED_SYSTEM_USER)
     return pgserver.get_server(settings.pgdata, cleanup_mode=None)
+
+
+EMBEDDED_SYSTEM_USER = "pgserver"  # started by root, pgserver runs PostgreSQL as this user (its own name for it)
+
+
+def ensure_system_user(name: str, *, lock_dir: Path | None = None) -> int:
+    """The uid of system user ``name``, created first if missing, one process at a time.
+
+    pgserver creates its user on first use without a lock: two processes starting at once on a fresh machine
+    (pytest-xdist workers, Celery workers) each ran ``useradd``, and one chowned the data folder to a uid that
+    the other's ``useradd`` then replaced, so ``initdb`` failed with "Operation not permitted"."""
+    import fcntl
+    import pwd
+    import tempfile
+
+    with contextlib.suppress(KeyError):
+        return pwd.getpwnam(name).pw_uid
+    lock_path = (lock_dir or Path(tempfile.gettempdir())) / f"itreport-useradd-{name}.lock"
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with contextlib.suppress(KeyError):
+            return pwd.getpwnam(name).pw_uid
+        subprocess.run(["useradd", "-s", "/bin/bash", name], check=True, capture_output=True, text=True)
+        return pwd.getpwnam(name).pw_uid
 
 
 def warehouse_url(settings: Settings) -> str:
@@ -125,7 +153,7 @@ def stop_embedded(settings: Settings) -> bool:
 
     command = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(settings.pgdata), "-w", "-m", "fast", "stop"]
     if _running_as_root():
-        command = ["su", "pgserver", "-s", "/bin/sh", "-c", " ".join(command)]
+        command = ["su", EMBEDDED_SYSTEM_USER, "-s", "/bin/sh", "-c", " ".join(command)]
     subprocess.run(command, check=True, capture_output=True, timeout=60)
     return True
 
