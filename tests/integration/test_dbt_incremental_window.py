@@ -30,7 +30,7 @@ from test_dbt_warehouse import (
     _snapshot,
 )
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt_window")]  # one worker builds `months`
 
 DATABASE = "itreport_dbt_window"
 FACTS = ["fct_submissions", "fct_indicator_values", "fct_indicator_value_history", "fct_value_warnings"]

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt_warehouse")]  # one worker builds `builds`
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_DIR = REPO / "dbt_project"

@@ -14,6 +14,8 @@ from support.scratch import RecordingSender, scratch_settings
 
 from ingestion.mailbox.archive import message_hash
 
+pytestmark = pytest.mark.xdist_group("intake_corpus")  # one worker runs `corpus_run`
+
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 OVERSIZED = "34_oversized_50mb.eml"
 

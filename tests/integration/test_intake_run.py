@@ -10,6 +10,8 @@ from support.scratch import RecordingSender, scratch_settings
 
 from ingestion.domain.periods import format_period
 
+pytestmark = pytest.mark.xdist_group("intake_run")  # one worker runs `intake_run`
+
 PERIODS = [date(2009, 6, 1), date(2009, 7, 1)]
 SCRATCH_DB = "itreport_intake_run"
 

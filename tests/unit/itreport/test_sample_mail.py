@@ -34,6 +34,8 @@ from itreport.demo.sample_mail import (
 )
 from itreport.demo.sample_mail.values import value_profiles
 
+pytestmark = pytest.mark.xdist_group("sample_mail")  # one worker generates each module-scoped mailbox
+
 MX = "mx.baocao-cntt.gov.example"
 JUNE, JULY, AUGUST = date(2009, 6, 1), date(2009, 7, 1), date(2009, 8, 1)
 RULE = DeadlineRule()
