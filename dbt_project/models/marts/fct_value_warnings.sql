@@ -14,19 +14,27 @@
 -- change a submission's state nor its deadline status. Incremental with the same window as the other facts:
 -- warnings are stored in the transaction that loads their report, so a new warning always comes with a
 -- submission loaded since the last run.
+-- The window's warnings are read through their primary key (the window's messages as an array), so a month reads
+-- the window's raw rows, not the whole history.
 -- depends_on: {{ ref('stg_submissions') }}
 
 with
 
-value_warnings as (
-
-    select * from {{ ref('stg_value_warnings') }}
-
-),
-
 submission_versions as (
 
     select * from {{ ref('int_submission_versions') }}
+    {% if is_incremental() -%}
+        where period_month >= {{ incremental_cutoff('source_loaded_at') }}
+    {%- endif %}
+
+),
+
+value_warnings as (
+
+    select * from {{ ref('stg_value_warnings') }}
+    {% if is_incremental() -%}
+        where message_hash = any(array(select submission_versions.message_hash from submission_versions))
+    {%- endif %}
 
 ),
 
@@ -52,10 +60,6 @@ final as (
     from value_warnings
     inner join submission_versions
         on value_warnings.message_hash = submission_versions.message_hash
-
-    {% if is_incremental() -%}
-        where submission_versions.period_month >= {{ incremental_cutoff('source_loaded_at') }}
-    {%- endif %}
 
 )
 
