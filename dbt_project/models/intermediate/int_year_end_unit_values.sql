@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='value_year',
+        indexes=[{'columns': ['value_year']}],
         on_schema_change='fail',
         pre_hook="{{ record_derived_years() }}"
     )

@@ -5,7 +5,8 @@
         unique_key=['message_hash', 'indicator_code'],
         on_schema_change='fail',
         indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_loaded_through() }}"
+        pre_hook="{{ record_loaded_through() }}",
+        incremental_predicates=["DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.fct_indicator_value_history')]
     )
 }}
 
@@ -14,6 +15,8 @@
 -- Incremental: rebuilds the periods from macro incremental_cutoff on (a period's versions are compared within the
 -- period only, so the window filters the versions before they are compared), reading the raw values of those
 -- periods' reports only.
+-- The merge compares the rows of the periods rebuilt only (incremental_predicates: from the rebuilt_from its pre-hook
+-- records, never after the window's first period), found through the period_month index, not the whole fact.
 -- depends_on: {{ ref('stg_submissions') }}
 
 with

@@ -5,7 +5,8 @@
         unique_key=['unit_code', 'period_month', 'indicator_code'],
         on_schema_change='fail',
         indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_loaded_through() }}"
+        pre_hook="{{ record_loaded_through() }}",
+        incremental_predicates=["DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.fct_indicator_values')]
     )
 }}
 
@@ -16,6 +17,8 @@
 -- or the whole report (indicator '*'); stored with the report, so they follow the same window.
 -- The window's values and warnings are read through their primary keys (the window's messages as an array), so a
 -- month reads the window's raw rows, not the whole history.
+-- The merge compares the rows of the periods rebuilt only (incremental_predicates: from the rebuilt_from its pre-hook
+-- records, never after the window's first period), found through the period_month index, not the whole fact.
 -- depends_on: {{ ref('stg_submissions') }}
 
 with

@@ -5,7 +5,8 @@
         unique_key=['message_hash', 'indicator_code', 'warning_code'],
         on_schema_change='fail',
         indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_loaded_through() }}"
+        pre_hook="{{ record_loaded_through() }}",
+        incremental_predicates=["DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.fct_value_warnings')]
     )
 }}
 
@@ -16,6 +17,8 @@
 -- submission loaded since the last run.
 -- The window's warnings are read through their primary key (the window's messages as an array), so a month reads
 -- the window's raw rows, not the whole history.
+-- The merge compares the rows of the periods rebuilt only (incremental_predicates: from the rebuilt_from its pre-hook
+-- records, never after the window's first period), found through the period_month index, not the whole fact.
 -- depends_on: {{ ref('stg_submissions') }}
 
 with
