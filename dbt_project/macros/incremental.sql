@@ -299,3 +299,22 @@
             rebuilt_from = excluded.rebuilt_from,
             recorded_at = now()
 {%- endmacro %}
+
+{#
+    Pre-hook of a mart derived period by period from incremental fact `model` (derived_cutoff): records the first
+    period its build rewrites (the whole mart on a full refresh), read back by its delete+insert
+    (`incremental_predicates`, with rebuilt_from), so the delete finds the rows of those periods through the mart's
+    period_month index instead of reading the whole mart. Both read the fact's record, which does not change while
+    the mart builds.
+#}
+{% macro record_derived_periods(model) -%}
+    insert into {{ incremental_state_schema() }}.{{ incremental_state_table() }} (model, rebuilt_from)
+    select
+        '{{ this.schema }}.{{ this.identifier }}',
+        {% if is_incremental() -%}
+            {{ derived_cutoff(model) }}
+        {%- else -%}
+            cast('{{ var("first_period") }}' as date)
+        {%- endif %}
+    on conflict (model) do update set rebuilt_from = excluded.rebuilt_from, recorded_at = now()
+{%- endmacro %}

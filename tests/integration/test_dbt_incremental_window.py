@@ -35,6 +35,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt_window")]  #
 DATABASE = "itreport_dbt_window"
 FACTS = ["fct_submissions", "fct_indicator_values", "fct_indicator_value_history", "fct_value_warnings"]
 COMPLIANCE = "fct_reporting_compliance"  # a table rebuilt whole, recording the periods its rebuild may change
+# a mart derived period by period from fct_indicator_values, recording the periods it rewrites (its delete reads them)
+TREND = "rpt_indicator_trend_current_units"
 # P04's late "same as" notice for July: a row of fct_submissions and (carrying June) of fct_indicator_values,
 # no row of the facts of reports
 LATE_NOTICE = [("p04-07", "P04", "2009-07-01", "same_as_notice", "2009-10-02 01:00:00", {})]
@@ -159,7 +161,13 @@ def _yearly_snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
 
 
 def test_a_full_build_rewrites_every_period(months):
-    assert months["full"] == dict.fromkeys([*FACTS, COMPLIANCE, *YEARLY], date(2009, 6, 1))
+    assert months["full"] == dict.fromkeys([*FACTS, COMPLIANCE, TREND, *YEARLY], date(2009, 6, 1))
+
+
+def test_a_mart_derived_period_by_period_records_the_periods_of_its_fact(months):
+    # its delete+insert replaces those periods only (incremental_predicates)
+    builds = ["full", "late", "quiet", "december", "january", "february"]
+    assert [months[build][TREND] for build in builds] == [months[build]["fct_indicator_values"] for build in builds]
 
 
 def test_a_late_row_reopens_its_period_once(months):

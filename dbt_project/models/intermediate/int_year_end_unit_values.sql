@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='value_year',
+        indexes=[{'columns': ['value_year']}],
         on_schema_change='fail',
         pre_hook="{{ record_derived_years() }}"
     )
@@ -55,17 +56,30 @@ period_values as (
         year_end_units.ranking_year,
         period_values_source.unit_code,
         period_values_source.period_month,
-        submission_values.indicator_code,
-        submission_values.value_number
+        message_values.indicator_code,
+        message_values.value_number
 
     from period_values_source
-    inner join submission_values
-        on period_values_source.value_message_hash = submission_values.message_hash
+    -- a monthly build reads the raw values of the messages it rebuilds through the primary key, message by message:
+    -- `offset 0` keeps the lateral subquery a nested loop over the index (pulled up into a plain join, the planner
+    -- hashed every raw value of the history); a full refresh joins as usual
+    cross join
+        lateral (
+            select
+                submission_values.indicator_code,
+                submission_values.value_number
+            from submission_values
+            where
+                submission_values.message_hash = period_values_source.value_message_hash
+                and submission_values.value_number is not null
+            {% if is_incremental() -%}
+                offset 0
+            {%- endif %}
+        ) as message_values
     inner join year_end_units
         on
             period_values_source.unit_code = year_end_units.unit_code
             and cast(extract(year from period_values_source.period_month) as integer) = year_end_units.ranking_year
-    where submission_values.value_number is not null
 
 ),
 

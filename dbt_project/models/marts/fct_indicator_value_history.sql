@@ -5,12 +5,18 @@
         unique_key=['message_hash', 'indicator_code'],
         on_schema_change='fail',
         indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_loaded_through() }}"
+        pre_hook="{{ record_loaded_through() }}",
+        incremental_predicates=["DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.fct_indicator_value_history')]
     )
 }}
 
 -- The audit trail of values: every value of every accepted report, with the report's version for the unit
 -- and period, whether it is the effective one and what the previous report of the period said.
+-- Incremental: rebuilds the periods from macro incremental_cutoff on (a period's versions are compared within the
+-- period only, so the window filters the versions before they are compared), reading the raw values of those
+-- periods' reports only.
+-- The merge compares the rows of the periods rebuilt only (incremental_predicates: from the rebuilt_from its pre-hook
+-- records, never after the window's first period), found through the period_month index, not the whole fact.
 -- depends_on: {{ ref('stg_submissions') }}
 
 with
@@ -18,6 +24,9 @@ with
 submission_versions as (
 
     select * from {{ ref('int_submission_versions') }}
+    {% if is_incremental() -%}
+        where period_month >= {{ incremental_cutoff('source_loaded_at') }}
+    {%- endif %}
 
 ),
 
@@ -30,34 +39,47 @@ submission_values as (
 report_values as (
 
     select
-        submission_values.message_hash,
-        submission_values.indicator_code,
+        submission_versions.message_hash,
+        message_values.indicator_code,
         submission_versions.unit_code,
         submission_versions.period_month,
         submission_versions.version_number,
         submission_versions.received_at,
-        submission_values.value_number,
+        message_values.value_number,
         submission_versions.is_effective,
         submission_versions.period_loaded_at as source_loaded_at,
-        nullif(trim(submission_values.value_text), '') as value_text,
-        lag(submission_values.value_number) over (
+        nullif(trim(message_values.value_text), '') as value_text,
+        lag(message_values.value_number) over (
             partition by
                 submission_versions.unit_code,
                 submission_versions.period_month,
-                submission_values.indicator_code
+                message_values.indicator_code
             order by submission_versions.version_number
         ) as previous_value_number,
         row_number() over (
             partition by
                 submission_versions.unit_code,
                 submission_versions.period_month,
-                submission_values.indicator_code
+                message_values.indicator_code
             order by submission_versions.version_number
         ) as report_sequence
 
-    from submission_values
-    inner join submission_versions
-        on submission_values.message_hash = submission_versions.message_hash
+    from submission_versions
+    -- a monthly build reads the raw values of the messages it rebuilds through the primary key, message by message:
+    -- `offset 0` keeps the lateral subquery a nested loop over the index (pulled up into a plain join, the planner
+    -- hashed every raw value of the history); a full refresh joins as usual
+    cross join
+        lateral (
+            select
+                submission_values.indicator_code,
+                submission_values.value_number,
+                submission_values.value_text
+            from submission_values
+            where submission_values.message_hash = submission_versions.message_hash
+            {% if is_incremental() -%}
+                offset 0
+            {%- endif %}
+        ) as message_values
     where submission_versions.submission_kind = 'report'
 
 ),
@@ -82,10 +104,6 @@ final as (
         ) as is_changed
 
     from report_values
-
-    {% if is_incremental() -%}
-        where period_month >= {{ incremental_cutoff('source_loaded_at') }}
-    {%- endif %}
 
 )
 

@@ -5,7 +5,8 @@
         unique_key=['unit_code', 'period_month', 'indicator_code'],
         on_schema_change='fail',
         indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_loaded_through() }}"
+        pre_hook="{{ record_loaded_through() }}",
+        incremental_predicates=["DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.fct_indicator_values')]
     )
 }}
 
@@ -14,6 +15,10 @@
 -- Incremental: rebuilds every period from macro incremental_cutoff on, because a correction changes the
 -- months whose notices carry it. warning_count: the value warnings on the effective submission for the indicator
 -- or the whole report (indicator '*'); stored with the report, so they follow the same window.
+-- The window's values and warnings are read through their primary keys (the window's messages as an array), so a
+-- month reads the window's raw rows, not the whole history.
+-- The merge compares the rows of the periods rebuilt only (incremental_predicates: from the rebuilt_from its pre-hook
+-- records, never after the window's first period), found through the period_month index, not the whole fact.
 -- depends_on: {{ ref('stg_submissions') }}
 
 with
@@ -21,6 +26,9 @@ with
 period_values_source as (
 
     select * from {{ ref('int_period_values_source') }}
+    {% if is_incremental() -%}
+        where period_month >= {{ incremental_cutoff('source_loaded_at') }}
+    {%- endif %}
 
 ),
 
@@ -33,12 +41,18 @@ indicators as (
 submission_values as (
 
     select * from {{ ref('stg_submission_values') }}
+    {% if is_incremental() -%}
+        where message_hash = any(array(select period_values_source.value_message_hash from period_values_source))
+    {%- endif %}
 
 ),
 
 value_warnings as (
 
     select * from {{ ref('stg_value_warnings') }}
+    {% if is_incremental() -%}
+        where message_hash = any(array(select period_values_source.effective_message_hash from period_values_source))
+    {%- endif %}
 
 ),
 
@@ -101,10 +115,6 @@ final as (
             and indicators.indicator_code = indicator_warnings.indicator_code
     left join report_warnings
         on period_values_source.effective_message_hash = report_warnings.message_hash
-
-    {% if is_incremental() -%}
-        where period_values_source.period_month >= {{ incremental_cutoff('source_loaded_at') }}
-    {%- endif %}
 
 )
 

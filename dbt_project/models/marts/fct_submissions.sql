@@ -4,12 +4,16 @@
         incremental_strategy='merge',
         unique_key='message_hash',
         on_schema_change='fail',
-        pre_hook="{{ record_loaded_through() }}"
+        indexes=[{'columns': ['period_month']}],
+        pre_hook="{{ record_loaded_through() }}",
+        incremental_predicates=["DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.fct_submissions')]
     )
 }}
 
 -- Every accepted report and notice with its version per (unit, period) and its provenance. Incremental:
 -- rebuilds the periods from macro incremental_cutoff on (lookback + late loads), merging on message_hash.
+-- The merge compares the rows of the periods rebuilt only (incremental_predicates: from the rebuilt_from its pre-hook
+-- records, never after the window's first period), found through the period_month index, not the whole fact.
 -- depends_on: {{ ref('stg_submissions') }}
 
 with

@@ -5,7 +5,8 @@
         unique_key=['message_hash', 'indicator_code', 'warning_code'],
         on_schema_change='fail',
         indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_loaded_through() }}"
+        pre_hook="{{ record_loaded_through() }}",
+        incremental_predicates=["DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.fct_value_warnings')]
     )
 }}
 
@@ -14,19 +15,29 @@
 -- change a submission's state nor its deadline status. Incremental with the same window as the other facts:
 -- warnings are stored in the transaction that loads their report, so a new warning always comes with a
 -- submission loaded since the last run.
+-- The window's warnings are read through their primary key (the window's messages as an array), so a month reads
+-- the window's raw rows, not the whole history.
+-- The merge compares the rows of the periods rebuilt only (incremental_predicates: from the rebuilt_from its pre-hook
+-- records, never after the window's first period), found through the period_month index, not the whole fact.
 -- depends_on: {{ ref('stg_submissions') }}
 
 with
 
-value_warnings as (
-
-    select * from {{ ref('stg_value_warnings') }}
-
-),
-
 submission_versions as (
 
     select * from {{ ref('int_submission_versions') }}
+    {% if is_incremental() -%}
+        where period_month >= {{ incremental_cutoff('source_loaded_at') }}
+    {%- endif %}
+
+),
+
+value_warnings as (
+
+    select * from {{ ref('stg_value_warnings') }}
+    {% if is_incremental() -%}
+        where message_hash = any(array(select submission_versions.message_hash from submission_versions))
+    {%- endif %}
 
 ),
 
@@ -52,10 +63,6 @@ final as (
     from value_warnings
     inner join submission_versions
         on value_warnings.message_hash = submission_versions.message_hash
-
-    {% if is_incremental() -%}
-        where submission_versions.period_month >= {{ incremental_cutoff('source_loaded_at') }}
-    {%- endif %}
 
 )
 

@@ -3,7 +3,12 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='period_month',
-        on_schema_change='fail'
+        on_schema_change='fail',
+        indexes=[{'columns': ['period_month']}],
+        pre_hook="{{ record_derived_periods('marts.fct_indicator_values') }}",
+        incremental_predicates=[
+            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.rpt_indicator_trend_current_units')
+        ]
     )
 }}
 
@@ -12,7 +17,8 @@
 -- same current unit in the same period (sum for counts and money, mean for percents, max for yes/no).
 
 -- Incremental: a month rebuilds the periods fct_indicator_values rewrote (macro derived_cutoff), each period
--- whole (its rows depend on that period's values and on the registry only).
+-- whole (its rows depend on that period's values and on the registry only). The delete reads the periods rebuilt
+-- only (macro record_derived_periods), through the period_month index.
 
 with
 
