@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
 
 from ingestion.domain.records import FetchedMessage, InboundMessage
+from ingestion.mailbox import mime_parser
 from ingestion.mailbox.archive import message_hash
 
 _BY_HOST = re.compile(r"\bby\s+([^\s;()]+)", re.IGNORECASE)
@@ -73,7 +74,8 @@ def _parsed_header(name: str, value: str):  # type: ignore[no-untyped-def]
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=READ_POLICY)  # type: ignore[return-value]
+    """The message's MIME tree, as ``email.message_from_bytes(raw, policy=READ_POLICY)`` parses it (faster)."""
+    return mime_parser.message_from_bytes(raw, policy=READ_POLICY)
 
 
 def fetched_headers(msg: EmailMessage, names: Collection[str]) -> Iterator[tuple[str, str]]:
