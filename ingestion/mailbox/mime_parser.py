@@ -8,7 +8,9 @@ with two substitutions that give the same answers:
 
 * a boundary line is recognised by ``str.startswith`` of the separator, then one precompiled expression for what
   may follow it (the stock pattern is ``re.escape(separator)`` followed by that same expression);
-* the line buffer yields its next line in one call (the stock ``__next__`` calls ``readline``).
+* the line buffer yields its next line in one call (the stock ``__next__`` calls ``readline``), and does not
+  ask the boundary matchers about a line that does not start with ``--``;
+* the line end at the end of a payload is looked for at its end (the stock search scans the whole payload).
 
 The whole message is fed at once (the stock ``Parser`` feeds 8 KiB chunks; the feed parser gives the same tree
 however its input is split).
@@ -58,8 +60,36 @@ class _BoundaryRe:
         return re.compile(pattern, flags)
 
 
+class _LineEnd:
+    """``NLCRE_eol`` (``(\\r\\n|\\r|\\n)\\Z``) whose ``search`` looks at the last two characters only: a match
+    ends at the end of the string, so it starts there at the earliest (the stock search scans a whole payload)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def search(text: str) -> re.Match[str] | None:
+        return _STOCK.NLCRE_eol.search(text, max(0, len(text) - 2))
+
+
 class _Lines(_STOCK.BufferedSubFile):
-    """The stock line buffer, ``__next__`` being ``readline`` inlined (same lines, same false ends of file)."""
+    """The stock line buffer, ``__next__`` being ``readline`` inlined (same lines, same false ends of file). While
+    every false end of file is a boundary, a line not starting with ``--`` is none: the matchers are not called."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._boundaries_only = True
+
+    def push_eof_matcher(self, pred) -> None:  # type: ignore[no-untyped-def]
+        super().push_eof_matcher(pred)
+        self._boundaries_only = self._only_boundaries()
+
+    def pop_eof_matcher(self):  # type: ignore[no-untyped-def]
+        pred = super().pop_eof_matcher()
+        self._boundaries_only = self._only_boundaries()
+        return pred
+
+    def _only_boundaries(self) -> bool:
+        return all(isinstance(getattr(pred, "__self__", None), _BoundaryMatcher) for pred in self._eofstack)
 
     def __next__(self) -> str:
         lines = self._lines
@@ -68,6 +98,8 @@ class _Lines(_STOCK.BufferedSubFile):
                 raise StopIteration
             return _STOCK.NeedMoreData  # type: ignore[return-value]
         line = lines.popleft()
+        if self._boundaries_only and not line.startswith("--"):
+            return line
         for ateof in reversed(self._eofstack):
             if ateof(line):
                 lines.appendleft(line)
@@ -78,7 +110,7 @@ class _Lines(_STOCK.BufferedSubFile):
 _STOCK_PARSEGEN = _STOCK.FeedParser._parsegen
 _PARSEGEN = types.FunctionType(
     _STOCK_PARSEGEN.__code__,
-    {**vars(_STOCK), "re": _BoundaryRe},
+    {**vars(_STOCK), "re": _BoundaryRe, "NLCRE_eol": _LineEnd},
     _STOCK_PARSEGEN.__name__,
     _STOCK_PARSEGEN.__defaults__,
     _STOCK_PARSEGEN.__closure__,

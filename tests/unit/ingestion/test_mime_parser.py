@@ -27,6 +27,10 @@ MESSAGES = [
     NESTED.replace(b"--inner--\n", b""),  # an inner part never closed
     b"Content-Type: multipart/mixed; boundary=x\n\n--x\n--x--x\n--xx\n--x--\n",
     b"Content-Type: multipart/mixed\n\nno boundary parameter\n",
+    b"Content-Type: multipart/report; boundary=r\n\n--r\nContent-Type: message/delivery-status\n\n"
+    b"Reporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; a@b\n--from a dash\n\n--r\n"
+    b"Content-Type: message/rfc822\n\nFrom: c@d\nContent-Type: multipart/mixed; boundary=q\n\n--q\n\n"
+    b"inner\r\n--q--\r\n--r--\n",
 ]
 
 
