@@ -73,9 +73,7 @@ def frame_for(submissions: Sequence[Submission], catalogue: Catalogue):  # -> pa
             frame[text_column_for(indicator.indicator_code)] = frame[text_column_for(indicator.indicator_code)].astype(
                 "object"
             )
-    # One block per dtype (the columns set one by one above are a block each): GX's pandas engine filters the
-    # frame for each metric, and copying some forty blocks every time cost more than the checks themselves.
-    return frame.copy()
+    return frame
 
 
 def _shown(value: ReportValue | None) -> str | None:
