@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
 
 from ingestion.domain.records import FetchedMessage, InboundMessage
+from ingestion.mailbox import mime_parser
 from ingestion.mailbox.archive import message_hash
 
 _BY_HOST = re.compile(r"\bby\s+([^\s;()]+)", re.IGNORECASE)
@@ -73,7 +74,8 @@ def _parsed_header(name: str, value: str):  # type: ignore[no-untyped-def]
 
 
 def parse_bytes(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=READ_POLICY)  # type: ignore[return-value]
+    """The message's MIME tree, as ``email.message_from_bytes(raw, policy=READ_POLICY)`` parses it (faster)."""
+    return mime_parser.message_from_bytes(raw, policy=READ_POLICY)
 
 
 def fetched_headers(msg: EmailMessage, names: Collection[str]) -> Iterator[tuple[str, str]]:
@@ -84,10 +86,31 @@ def fetched_headers(msg: EmailMessage, names: Collection[str]) -> Iterator[tuple
             yield name, msg.policy.header_fetch_parse(name, value)
 
 
+# Headers the default policy parses as unstructured text: for these, a value in ASCII with no encoded word reads
+# as itself, its line breaks removed (the policy's header object is that string), so ``fetched_texts`` gives it
+# without making the object (a message's Received headers are its own, so no cache ever has them).
+_UNSTRUCTURED_TEXTS = frozenset(("received", "authentication-results"))
+
+
+def fetched_texts(msg: EmailMessage, names: Collection[str]) -> Iterator[tuple[str, str]]:
+    """:func:`fetched_headers` as text (``str`` of each header object), for ``received`` and
+    ``authentication-results`` headers."""
+    for name, value in msg.raw_items():
+        if name.lower() in names:
+            if msg.policy is READ_POLICY and name.lower() in _UNSTRUCTURED_TEXTS and _plain(value):
+                yield name, value.replace("\r", "").replace("\n", "")
+            else:
+                yield name, str(msg.policy.header_fetch_parse(name, value))
+
+
+def _plain(value: object) -> bool:
+    return type(value) is str and value.isascii() and "=?" not in value
+
+
 def receipt_time(msg: EmailMessage, mx_host: str) -> datetime | None:
     """The time our own server received the message: the topmost ``Received:`` header added ``by mx_host``."""
-    for _, header in fetched_headers(msg, ("received",)):
-        text = " ".join(str(header).split())
+    for _, header in fetched_texts(msg, ("received",)):
+        text = " ".join(header.split())
         by = _BY_HOST.search(text)
         if not by or by.group(1).lower() != mx_host.lower() or ";" not in text:
             continue
@@ -197,8 +220,8 @@ def authentication_failure(msg: EmailMessage, authserv_id: str, mx_host: str, se
     ``dkim=pass`` whose ``header.d`` is aligned with the From domain."""
     from_domain = (sender or "").rsplit("@", 1)[-1] if sender and "@" in sender else ""
     foreign_hop = False
-    for name, value in fetched_headers(msg, ("received", "authentication-results")):
-        text = " ".join(str(value).split())
+    for name, value in fetched_texts(msg, ("received", "authentication-results")):
+        text = " ".join(value.split())
         if name.lower() == "received":
             by = _BY_HOST.search(text)
             if not by or by.group(1).lower() != mx_host.lower():

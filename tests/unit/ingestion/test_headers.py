@@ -16,6 +16,7 @@ from ingestion.domain.records import FetchedMessage
 from ingestion.mailbox.headers import (
     READ_POLICY,
     fetched_headers,
+    fetched_texts,
     fetched_to_inbound,
     header_block,
     parse_bytes,
@@ -150,3 +151,18 @@ def test_a_fetched_message_keeps_the_digest_it_was_given():
     computed = fetched_to_inbound(fetched, MX)
     given = fetched_to_inbound(fetched, MX, digest=computed.message_hash)
     assert given == computed
+
+
+def test_fetched_texts_are_the_header_objects_as_text() -> None:
+    raw = (
+        "Received: from a (b [192.0.2.1])\r\n\tby mx.example with ESMTP; Wed, 10 Jun 2009 15:43:07 +0700\r\n"
+        "Received: from x (comment (nested) \\q) by y;\r\n  Wed, 10 Jun 2009\r\n"
+        "Received: =?utf-8?q?caf=C3=A9?= by mx.example; Wed, 10 Jun 2009 15:43:07 +0700\r\n"
+        "Authentication-Results: mx.example; dkim=pass header.d=a.example\r\n"
+        "Received: from h\xc3\xa9 by mx.example; Wed, 10 Jun 2009 15:43:07 +0700\r\n"
+        "Subject: x\r\n\r\nbody\r\n"
+    ).encode("utf-8", "surrogateescape")
+    wanted = ("received", "authentication-results")
+    for msg in (parse_headers(raw), parse_bytes(raw)):
+        expected = [(name, str(value)) for name, value in fetched_headers(msg, wanted)]
+        assert list(fetched_texts(msg, wanted)) == expected
