@@ -49,7 +49,11 @@ class MaildirFile:
 
 def list_maildir(path: Path) -> list[MaildirFile]:
     """The message files of ``new/`` and ``cur/`` (dot files are a delivery in progress), in name order."""
-    found = []
+    return sorted((MaildirFile(*found) for found in _scan(path)), key=_by_name)
+
+
+def _scan(path: Path) -> Iterator[tuple[str, int, int]]:
+    """Key, size and mtime (ns) of every message file of ``new/`` and ``cur/``, in no order."""
     for sub in SUBFOLDERS:
         try:
             entries = list(os.scandir(path / sub))
@@ -64,8 +68,7 @@ def list_maildir(path: Path) -> list[MaildirFile]:
                 stat = entry.stat()
             except FileNotFoundError:
                 continue
-            found.append(MaildirFile(f"{sub}/{entry.name}", stat.st_size, stat.st_mtime_ns))
-    return sorted(found, key=_by_name)
+            yield f"{sub}/{entry.name}", stat.st_size, stat.st_mtime_ns
 
 
 def _by_name(file: MaildirFile) -> tuple[str, str]:
@@ -115,10 +118,13 @@ class MaildirSource:
         """Every file not remembered as it is now, read once for its hash and receipt time (bytes not kept)."""
         remembered = remembered_files(conn, self.name)
         plan = SourcePlan([])
-        for file in list_maildir(self.path):
-            if remembered.get(file.key) == (file.size, file.mtime_ns):
+        unread = []  # only these are made into records and sorted: a mailbox keeps years of remembered files
+        for key, size, mtime_ns in _scan(self.path):
+            if remembered.get(key) == (size, mtime_ns):
                 plan.skipped += 1
-                continue
+            else:
+                unread.append(MaildirFile(key, size, mtime_ns))
+        for file in sorted(unread, key=_by_name):
             read = read_message(self.path, file.key)
             if read is None:
                 continue
