@@ -10,14 +10,13 @@ reports of the registry's first units, written by SQL, then a quarter loaded aft
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
 from pathlib import Path
 
 import psycopg
 import pytest
+from dbt_scratch import run_dbt, scratch_database, succeeded
 from psycopg import sql
-from test_dbt_warehouse import BIN, DBT_DIR
+from test_dbt_warehouse import DBT_DIR
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt_reads")]  # one worker builds `reads_database`
 
@@ -93,30 +92,14 @@ def _load(conn: psycopg.Connection, first: str, last: str) -> None:
 
 
 def _dbt(database, *args: str) -> None:
-    tmp = database["tmp"]
-    command = [str(BIN / "dbt"), *args, "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp / "target")]
-    result = subprocess.run(
-        [*command, "--vars", '{"lookback_months": 1}'],
-        cwd=DBT_DIR,
-        env=os.environ | database["env"] | {"DBT_LOG_PATH": str(tmp / "logs"), "ITREPORT_DBT_SCOPE": "rebuilt"},
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    succeeded(run_dbt(database, *args, scope="rebuilt"))
 
 
 @pytest.fixture(scope="module")
 def reads_database(settings, warehouse_conn, tmp_path_factory):
     """The history, a full build, then a quarter loaded and the readers compiled as the next month builds them."""
-    from itreport.config.warehouse import dbt_env
-
-    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
-    warehouse_conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
-    env = dbt_env(settings) | {"ITREPORT_PGDATABASE": DATABASE}
-    conninfo = f"host={env['ITREPORT_PGHOST']} port={env['ITREPORT_PGPORT']} dbname={DATABASE}"
-    with psycopg.connect(f"{conninfo} user={env['ITREPORT_PGUSER']}", autocommit=True) as conn:
-        conn.execute((DBT_DIR.parent / "ingestion" / "raw_schema.sql").read_text(encoding="utf-8"))
-        database = {"env": env, "conn": conn, "tmp": tmp_path_factory.mktemp("dbt-reads")}
+    with scratch_database(settings, warehouse_conn, DATABASE, tmp_path_factory.mktemp("dbt-reads")) as database:
+        conn = database["conn"]
         _load(conn, *HISTORY)
         _dbt(database, "build", "--full-refresh", "--exclude", "resource_type:test")
         _load(conn, *NEW_MONTHS)
@@ -124,7 +107,6 @@ def reads_database(settings, warehouse_conn, tmp_path_factory):
         _dbt(database, "run", "--select", *(f"+{model}" for model in READERS), "--exclude", *READERS)
         _dbt(database, "compile", "--select", *READERS)
         yield database
-    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
 
 
 def _rows_read(node: dict, relation: str) -> tuple[int, set[str]]:

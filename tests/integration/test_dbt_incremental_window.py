@@ -10,16 +10,13 @@ Its own database (``itreport_dbt_window``) on the session's embedded server, wit
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import date
 
 import psycopg
 import pytest
+from dbt_scratch import run_dbt, scratch_database, succeeded
 from psycopg import sql
 from test_dbt_warehouse import (
-    BIN,
-    DBT_DIR,
     FIRST_CLOSURES,
     FIRST_LOAD,
     FIRST_WARNINGS,
@@ -70,32 +67,8 @@ FEBRUARY_CLOSURES = ["2010-02-01"]
 
 @pytest.fixture(scope="module")
 def window_database(settings, warehouse_conn, tmp_path_factory):
-    from itreport.config.warehouse import dbt_env
-
-    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
-    warehouse_conn.execute(sql.SQL("create database {}").format(sql.Identifier(DATABASE)))
-    env = dbt_env(settings) | {"ITREPORT_PGDATABASE": DATABASE}
-    conninfo = f"host={env['ITREPORT_PGHOST']} port={env['ITREPORT_PGPORT']} dbname={DATABASE}"
-    with psycopg.connect(f"{conninfo} user={env['ITREPORT_PGUSER']}", autocommit=True) as conn:
-        conn.execute((DBT_DIR.parent / "ingestion" / "raw_schema.sql").read_text(encoding="utf-8"))
-        yield {"env": env, "conn": conn, "tmp": tmp_path_factory.mktemp("dbt-window")}
-    warehouse_conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(DATABASE)))
-
-
-def _dbt(database, *args: str, scope: str = "all") -> subprocess.CompletedProcess:
-    tmp = database["tmp"]
-    command = [str(BIN / "dbt"), *args, "--profiles-dir", str(DBT_DIR), "--target-path", str(tmp / "target")]
-    return subprocess.run(
-        [*command, "--vars", '{"lookback_months": 1}'],
-        cwd=DBT_DIR,
-        env=os.environ | database["env"] | {"DBT_LOG_PATH": str(tmp / "logs"), "ITREPORT_DBT_SCOPE": scope},
-        capture_output=True,
-        text=True,
-    )
-
-
-def _ok(result: subprocess.CompletedProcess) -> None:
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    with scratch_database(settings, warehouse_conn, DATABASE, tmp_path_factory.mktemp("dbt-window")) as database:
+        yield database
 
 
 def _rebuilt_from(conn: psycopg.Connection) -> dict[str, date]:
@@ -108,27 +81,27 @@ def months(window_database):
     """A full build, then month by month: late rows and a late notice, then a month with nothing new."""
     conn = window_database["conn"]
     _load(conn, FIRST_LOAD, FIRST_CLOSURES, FIRST_WARNINGS)
-    _ok(_dbt(window_database, "build", "--full-refresh"))
+    succeeded(run_dbt(window_database, "build", "--full-refresh"))
     built = {"full": _rebuilt_from(conn)}
     _load(conn, LATE_LOAD + LATE_NOTICE, LATE_CLOSURES, LATE_WARNINGS)
     # the months of an unchanged release, as MonthlyDbtBuildOperator runs them
-    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
+    succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["late"] = _rebuilt_from(conn)
-    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
+    succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["quiet"] = _rebuilt_from(conn)
     _load(conn, DECEMBER, DECEMBER_CLOSURES)
-    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
+    succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["december"] = _rebuilt_from(conn)
     _load(conn, JANUARY, JANUARY_CLOSURES)
     before = _row_versions(conn, 2009)
-    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
+    succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["january"] = _rebuilt_from(conn)
     built["2009 rows rewritten in january"] = {
         model: versions for model, versions in _row_versions(conn, 2009).items() if versions != before[model]
     }
     built["2009 rows"] = {model: len(versions) for model, versions in before.items()}
     _load(conn, FEBRUARY, FEBRUARY_CLOSURES)
-    _ok(_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
+    succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["february"] = _rebuilt_from(conn)
     built["incremental"] = _snapshot(conn) | _yearly_snapshot(conn)
     return built
@@ -205,7 +178,7 @@ def test_a_model_derived_year_by_year_rebuilds_the_years_a_month_changed(months)
 
 
 def test_month_by_month_equals_a_full_refresh(months, window_database):
-    _ok(_dbt(window_database, "run", "--full-refresh"))
+    succeeded(run_dbt(window_database, "run", "--full-refresh"))
     full = _snapshot(window_database["conn"]) | _yearly_snapshot(window_database["conn"])
     assert all(full.values()), [table for table, rows in full.items() if not rows]
     for table in full:
@@ -215,15 +188,15 @@ def test_month_by_month_equals_a_full_refresh(months, window_database):
 def test_checks_of_a_monthly_build_read_the_periods_it_rewrote(months, window_database):
     """A bad row in a period the last build did not rewrite fails the full test, not the monthly one."""
     conn = window_database["conn"]
-    _ok(_dbt(window_database, "run", "-s", "fct_indicator_values"))  # rewrites from the lookback on
+    succeeded(run_dbt(window_database, "run", "-s", "fct_indicator_values"))  # rewrites from the lookback on
     assert _rebuilt_from(conn)["fct_indicator_values"] == date(2010, 1, 1)
     conn.execute(
         "update marts.fct_indicator_values set indicator_code = 'X.9'"
         " where period_month = '2009-06-01' and indicator_code = '1.3' and unit_code = 'BTC'"
     )
     try:
-        _ok(_dbt(window_database, "test", "-s", "fct_indicator_values", scope="rebuilt"))
-        failed = _dbt(window_database, "test", "-s", "fct_indicator_values", scope="all")
+        succeeded(run_dbt(window_database, "test", "-s", "fct_indicator_values", scope="rebuilt"))
+        failed = run_dbt(window_database, "test", "-s", "fct_indicator_values", scope="all")
         assert failed.returncode != 0 and "relationships_fct_indicator_values_indicator_code" in failed.stdout
     finally:
-        _ok(_dbt(window_database, "run", "--full-refresh", "-s", "fct_indicator_values"))
+        succeeded(run_dbt(window_database, "run", "--full-refresh", "-s", "fct_indicator_values"))
