@@ -54,7 +54,7 @@ period_values as (
                 submission_values.message_hash = period_values_source.value_message_hash
                 and submission_values.value_number is not null
             {% if is_incremental() -%}
-                offset 0
+                offset 0  -- noqa: AM09
             {%- endif %}
         ) as message_values
 

@@ -77,7 +77,7 @@ report_values as (
             from submission_values
             where submission_values.message_hash = submission_versions.message_hash
             {% if is_incremental() -%}
-                offset 0
+                offset 0  -- noqa: AM09
             {%- endif %}
         ) as message_values
     where submission_versions.submission_kind = 'report'
