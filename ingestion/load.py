@@ -108,21 +108,21 @@ def _load_failure(item: ReceivedMessage, error: Exception) -> Assessment:
 _MESSAGES_SQL = """
     insert into raw.messages (message_hash, message_id, source, sender, subject, date_header, received_at,
         archive_path, state, reason_code, reason_vi, reason_en, unit_code, period_month, submission_kind)
-    select * from unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],
-        %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::date[],
-        %s::text[])
+    select * from unnest(%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[],
+        %b::timestamptz[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::date[],
+        %b::text[])
     on conflict (message_hash) do nothing
 """
 _SUBMISSIONS_SQL = """
     insert into raw.submissions (message_hash, unit_code, period_month, submission_kind, received_at, filename,
         same_as_period, difficulties, proposals)
-    select * from unnest(%s::text[], %s::text[], %s::date[], %s::text[], %s::timestamptz[], %s::text[], %s::date[],
-        %s::text[], %s::text[])
+    select * from unnest(%b::text[], %b::text[], %b::date[], %b::text[], %b::timestamptz[], %b::text[], %b::date[],
+        %b::text[], %b::text[])
     on conflict (message_hash) do nothing
 """
 _VALUES_SQL = """
     insert into raw.submission_values (message_hash, indicator_code, value_text, value_number)
-    select * from unnest(%s::text[], %s::text[], %s::text[], %s::numeric[])
+    select * from unnest(%b::text[], %b::text[], %b::text[], %b::numeric[])
     on conflict (message_hash, indicator_code) do nothing
 """
 
@@ -177,7 +177,8 @@ def _load_many(cur: psycopg.Cursor, items: Sequence[ReceivedMessage], *, minimal
 
 
 def _insert(cur: psycopg.Cursor, sql: str, rows: Sequence[tuple]) -> int:
-    """``rows`` in one statement that unnests one array per column; returns rows inserted."""
+    """``rows`` in one statement that unnests one array per column, sent in binary (PostgreSQL reads a binary
+    array of tens of thousands of values faster than its text; the same values arrive); returns rows inserted."""
     if not rows:
         return 0
     cur.execute(sql, [list(column) for column in zip(*rows, strict=True)])

@@ -18,6 +18,7 @@ ledger has (keys are message hashes). :func:`run_intake` runs the three steps in
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -56,6 +57,7 @@ from ingestion.mailbox.imap import ImapSource
 from ingestion.mailbox.maildir import MaildirSource, MailSource
 from itreport.config import warehouse
 from itreport.config.settings import Settings
+from itreport.orchestration.heap import settle_heap
 
 log = logging.getLogger(__name__)
 
@@ -422,6 +424,8 @@ def validate(
         if item.decided.submission and item.decided.submission.kind == SubmissionKind.REPORT
     ]
     problems = validate_submissions(reports, catalogue, home=settings.home, stored=stored)
+    if reports:
+        _settle_after_gx()
     for item in received:
         submission = item.decided.submission
         if submission and submission.message_hash in problems:
@@ -432,6 +436,13 @@ def validate(
                 [p.message_en for p in found],
                 registry.get(submission.unit_code),
             )
+
+
+@functools.cache
+def _settle_after_gx() -> None:
+    """The heap settled (:func:`settle_heap`) once GX has validated a batch in this process: the task's heap was
+    settled before GX was imported, so every full collection of the later batches walked GX's objects again."""
+    settle_heap()
 
 
 def confirm(received: Sequence[ReceivedMessage], accepted_before: AcceptedPairs, registry: Registry) -> None:
