@@ -123,8 +123,9 @@ def dbt_build(settings: Settings):  # -> cosmos DbtBuildLocalOperator
         append_env=True,
         vars=settings.dbt_vars(),
         install_deps=False,
-        # nothing reads the build's manifest.json or run_results.json (dbt_build.MonthlyDbtBuildOperator)
-        dbt_cmd_global_flags=["--no-write-json"],
+        # nothing reads the build's manifest.json or run_results.json, and its dbt.log is deleted with Cosmos's
+        # temporary project copy (dbt_build.MonthlyDbtBuildOperator)
+        dbt_cmd_global_flags=["--no-write-json", "--log-level-file", "none"],
         emit_datasets=False,
         retries=0,
     )

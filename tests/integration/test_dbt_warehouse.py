@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from psycopg import sql
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt_warehouse")]  # one worker builds `builds`
@@ -311,6 +312,39 @@ def test_bi_reader_reads_marts_only(builds, dbt_database):
         for forbidden in ("raw.submissions", "staging.stg_submissions", "reference.reporting_units"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 reader.execute(f"select * from {forbidden} limit 1")
+
+
+def _declared_keys(model: str) -> tuple[list[str], set[str]]:
+    """The primary key and not-null columns ``model``'s contract declares (in its ``.yml``)."""
+    spec = yaml.safe_load((DBT_DIR / "models" / "marts" / f"{model}.yml").read_text(encoding="utf-8"))["models"][0]
+    key = next((c["columns"] for c in spec.get("constraints", []) if c["type"] == "primary_key"), [])
+    key = key or [col["name"] for col in spec["columns"] if {"type": "primary_key"} in col.get("constraints", [])]
+    not_null = {col["name"] for col in spec["columns"] if {"type": "not_null"} in col.get("constraints", [])}
+    return key, not_null | set(key)
+
+
+@pytest.mark.parametrize("model", MARTS)
+def test_the_warehouse_refuses_what_a_marts_contract_forbids(builds, dbt_database, model):
+    """The marts carry no unique or not_null data tests on their keys: the contract's constraints, enforced by
+    PostgreSQL on every build, refuse a repeated key or a null where the contract says not null."""
+    key, not_null = _declared_keys(model)
+    table = sql.Identifier("marts", model)
+    assert key, f"{model} declares no primary key"
+    with psycopg.connect(dbt_database["conninfo"] + f" user={dbt_database['env']['ITREPORT_PGUSER']}") as conn:
+        nullable = {
+            name
+            for (name,) in conn.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'marts' and table_name = %s and is_nullable = 'YES'",
+                (model,),
+            )
+        }
+        assert not (not_null & nullable), f"{model}: {sorted(not_null & nullable)} accept nulls"
+        if conn.execute(sql.SQL("select count(*) from {}").format(table)).fetchone()[0] == 0:
+            return  # the first load gives this mart no rows; the declarations above still hold
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute(sql.SQL("insert into {t} select * from {t} limit 1").format(t=table))
+        conn.rollback()
 
 
 def test_docs_generate(builds):

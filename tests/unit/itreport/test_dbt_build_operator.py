@@ -47,13 +47,15 @@ def test_a_flag_keeps_its_setting(cheap_source: None) -> None:
     assert Behavior([flag], {}).set_here.no_warn is False
 
 
-def test_the_monthly_build_writes_no_json_artifacts() -> None:
+def test_the_monthly_build_writes_no_json_artifacts_nor_a_log_file() -> None:
     from itreport.config.settings import Settings
     from itreport.orchestration.tasks import dbt_build as build_task
 
     operator = build_task(Settings.from_env())
 
     assert "--no-write-json" in operator.dbt_cmd_global_flags
+    flags = operator.dbt_cmd_global_flags
+    assert flags[flags.index("--log-level-file") + 1] == "none"
     assert operator.partial_parse
 
 
