@@ -138,17 +138,21 @@
 {%- endmacro %}
 
 {#
-    dbt's filter of the model a data test reads (its `where` config), with one more value: a test on an incremental
+    dbt's filter of the model a data test reads (its `where` config), with more values: a test on an incremental
     fact configured with `where: "rebuilt periods"` reads the periods the fact's last build rewrote (rebuilt_from)
     when the build runs with ITREPORT_DBT_SCOPE=rebuilt (the monthly build of an unchanged release:
     itreport/orchestration/dbt_build.py), and the whole fact otherwise (CI, full builds, a release that reloaded
-    the seeds the facts refer to). Read only when running, so parsing never depends on it.
+    the seeds the facts refer to); on a mart derived period by period from a fact (derived_cutoff),
+    `where: "rebuilt periods of <fact>"` reads the periods that fact's build rewrote. Read only when running, so
+    parsing never depends on it.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
-    {%- if where == 'rebuilt periods' -%}
+    {%- if where and where.startswith('rebuilt periods') -%}
+        {%- set fact = where.replace('rebuilt periods', '').replace(' of ', '').strip() -%}
         {%- if execute and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
-            {%- set where = 'period_month >= ' ~ rebuilt_from(relation.schema ~ '.' ~ relation.identifier) -%}
+            {%- set model = relation.schema ~ '.' ~ (fact or relation.identifier) -%}
+            {%- set where = 'period_month >= ' ~ rebuilt_from(model) -%}
         {%- else -%}
             {%- set where = none -%}
         {%- endif -%}

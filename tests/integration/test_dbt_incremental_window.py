@@ -200,3 +200,21 @@ def test_checks_of_a_monthly_build_read_the_periods_it_rewrote(months, window_da
         assert failed.returncode != 0 and "relationships_fct_indicator_values_indicator_code" in failed.stdout
     finally:
         succeeded(run_dbt(window_database, "run", "--full-refresh", "-s", "fct_indicator_values"))
+
+
+def test_checks_of_a_derived_mart_read_the_periods_its_fact_rewrote(months, window_database):
+    """``where: "rebuilt periods of fct_indicator_values"``: a bad row of rpt_indicator_trend_current_units in a
+    period the fact's last build did not rewrite fails the full test, not the monthly one."""
+    conn = window_database["conn"]
+    succeeded(run_dbt(window_database, "run", "-s", "fct_indicator_values"))  # rewrites from the lookback on
+    assert _rebuilt_from(conn)["fct_indicator_values"] == date(2010, 1, 1)
+    conn.execute(
+        "update marts.rpt_indicator_trend_current_units set current_unit_code = 'X99'"
+        " where period_month = '2009-06-01' and unit_code = 'BTC'"
+    )
+    try:
+        succeeded(run_dbt(window_database, "test", "-s", "rpt_indicator_trend_current_units", scope="rebuilt"))
+        failed = run_dbt(window_database, "test", "-s", "rpt_indicator_trend_current_units", scope="all")
+        assert failed.returncode != 0 and "relationships_rpt_indicator_trend_current_units_current" in failed.stdout
+    finally:
+        succeeded(run_dbt(window_database, "run", "--full-refresh", "-s", "rpt_indicator_trend_current_units"))

@@ -122,6 +122,26 @@ def test_every_figure_gets_its_repeats_when_the_budget_allows_and_a_note_when_no
         assert bool(bench.skipped) == (expected < 3)
 
 
+def test_another_sample_is_taken_only_if_the_longest_so_far_fits_the_budget(tmp_path):
+    """Samples of 10 s and 30 s (median 20 s) with 25 s of budget left: the median would fit, the longest not."""
+    import time
+
+    from rich.progress import Progress
+
+    bench = _bench(tmp_path, budget=1000.0)
+    bench.sample("figure", lambda index: {"index": index})
+    bench.figures["figure"][0]["sample_seconds"] = 10.0
+    bench.figures["figure"].append({"index": 1, "sample_seconds": 30.0})
+    for left, taken in ((25.0, 2), (60.0, 3)):
+        del bench.figures["figure"][2:]
+        bench.skipped.clear()
+        bench.started = time.perf_counter() - (1000.0 - left)
+        with Progress(disable=True) as progress:
+            bench.more_samples(progress)
+        assert len(bench.figures["figure"]) == taken
+        assert ("figure" in bench.skipped) == (taken < 3)
+
+
 def test_bench_steps_select_steps_and_always_keep_start_and_corpora():
     from bench import run
 
