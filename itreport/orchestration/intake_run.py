@@ -218,6 +218,7 @@ def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakeP
         source.remember(conn, remember)
         planned_at = database_now(conn)
         conn.commit()
+        source.committed()  # only now: a crash before the commit leaves the files to be read again
         counts.source, counts.notes = source.name, list(source.notes)
     new.sort(key=lambda p: (p.received_at is None, p.received_at or _EPOCH, p.message_hash or "", p.key))
     batches = [
@@ -252,6 +253,7 @@ def intake_batch(
         counts.decided(now)  # after loading: a message the warehouse refused is counted as processing_error
         source.remember(conn, [(item.key, item.message.message_hash) for item in now])
         conn.commit()
+        source.committed()
     return BatchOutcome(counts, deferred, gx_results)
 
 
@@ -287,6 +289,7 @@ def finish_intake(
             )
         source.mark_read(conn, plan.source)
         conn.commit()
+        source.committed()
     from expectations.validate import update_data_docs
 
     update_data_docs(settings.home, [key for outcome in outcomes for key in outcome.gx_results])
