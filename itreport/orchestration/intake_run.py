@@ -122,6 +122,7 @@ class IntakePlan:
     counts: IntakeCounts
     source: SourcePlan
     planned_at: datetime | None = None  # the warehouse's clock at planning: what was accepted before the run
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (key, hash): a copy of a message of this run
 
     def as_dict(self, *, with_batches: bool = True) -> dict[str, object]:
         """For XCom; ``with_batches=False``: what the finishing step needs (the batches travel on their own)."""
@@ -130,6 +131,7 @@ class IntakePlan:
             "uidvalidity": self.source.uidvalidity,
             "last_uid": self.source.last_uid,
             "planned_at": self.planned_at.isoformat() if self.planned_at else None,
+            "duplicates": [list(pair) for pair in self.duplicates],
         }
         if with_batches:
             data["batches"] = [batch.as_dict() for batch in self.batches]
@@ -140,7 +142,8 @@ class IntakePlan:
         source = SourcePlan([], uidvalidity=data.get("uidvalidity"), last_uid=data.get("last_uid"))
         batches = [IntakeBatch.from_dict(batch) for batch in data.get("batches", [])]
         planned_at = datetime.fromisoformat(data["planned_at"]) if data.get("planned_at") else None
-        return cls(batches, IntakeCounts.from_dict(data.get("counts", {})), source, planned_at)
+        duplicates = [(str(key), str(digest)) for key, digest in data.get("duplicates", [])]
+        return cls(batches, IntakeCounts.from_dict(data.get("counts", {})), source, planned_at, duplicates)
 
 
 @dataclass
@@ -204,13 +207,15 @@ def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakeP
         counts.seen = counts.already_processed = found.skipped
         known = known_among(conn, {p.message_hash for p in found.planned if p.message_hash})
         new: list[PlannedMessage] = []
-        remember, hashes = [], set()
+        remember, duplicates, hashes = [], [], set()
         for planned in found.planned:
             if planned.message_hash in known or planned.message_hash in hashes:
                 counts.seen += 1
                 counts.already_processed += 1
                 if planned.message_hash in known:
                     remember.append((planned.key, planned.message_hash))
+                else:  # its first copy is in a batch: remembered once the finishing step finds it recorded
+                    duplicates.append((planned.key, planned.message_hash))
                 continue
             if planned.message_hash:
                 hashes.add(planned.message_hash)
@@ -226,7 +231,7 @@ def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakeP
         for index, start in enumerate(range(0, len(new), size))
     ]
     found.planned = []
-    return IntakePlan(batches, counts, found, planned_at)
+    return IntakePlan(batches, counts, found, planned_at, duplicates)
 
 
 def intake_batch(
@@ -281,6 +286,9 @@ def finish_intake(
             counts.add(IntakeCounts(rows_inserted=rows))
             counts.decided(received)
             source.remember(conn, [(item.key, item.message.message_hash) for item in received])
+        if plan.duplicates:  # copies of this run's messages: remembered (and filed) once their first copy is in
+            recorded = known_among(conn, {digest for _, digest in plan.duplicates})
+            source.remember(conn, [(key, digest) for key, digest in plan.duplicates if digest in recorded])
         if plan.planned_at is not None:
             counts.add(
                 IntakeCounts(

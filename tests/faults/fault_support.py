@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import psycopg
+from support.scratch import mail_files
 
 from ingestion.domain.registry import default_registry
 
@@ -150,7 +151,7 @@ class Ledger:
 
 def ledger(settings) -> Ledger:
     maildir = settings.maildir
-    mailbox = {p.read_bytes() for sub in ("new", "cur") if (maildir / sub).is_dir() for p in (maildir / sub).iterdir()}
+    mailbox = {p.read_bytes() for p in mail_files(maildir)}  # processed or not
     archived = list(settings.archive_dir.rglob("*.eml")) if settings.archive_dir.exists() else []
     with psycopg.connect(settings.warehouse_url) as conn:
         rows = conn.execute("select state, reason_code from raw.messages").fetchall()

@@ -134,6 +134,19 @@ def test_a_copy_already_recorded_is_filed_too(scratch, tmp_path):
     assert unprocessed(scratch.maildir) == [] and copy.name in {f.name for f in processed(scratch.maildir)}
 
 
+def test_a_copy_delivered_with_its_original_is_filed_once_the_original_is_recorded(scratch):
+    from itreport.orchestration.intake_run import run_intake
+
+    original = unprocessed(scratch.maildir)[0]
+    copy = original.with_name("copy." + original.name)
+    shutil.copy2(original, copy)
+    first = run_intake(scratch)
+    assert first.seen == len(_ledger(scratch.warehouse_url)) + 1 and first.already_processed == 1
+    assert unprocessed(scratch.maildir) == [] and {original.name, copy.name} <= {
+        f.name for f in processed(scratch.maildir)
+    }
+
+
 def _copy_mailbox(maildir: Path, target: Path) -> Path:
     """Every message of ``maildir`` (processed or not) unread in a Maildir of its own, mtimes kept."""
     for sub in ("tmp", "new", "cur"):
