@@ -12,7 +12,9 @@ mailbox is streamed in batches (and Airflow can map the batches over workers):
    move the source's read mark. The outcome is the one a single batch would have had.
 
 A crash anywhere loses nothing: every message is archived before it is recorded, and a re-run skips what the
-ledger has (keys are message hashes). :func:`run_intake` runs the three steps in one process.
+ledger has (keys are message hashes). Each step calls the source's ``committed()`` after its commit, never before:
+the Maildir source then files the messages that transaction recorded into its ``.Processed`` folder, so a crash
+before the commit leaves them to be read again. :func:`run_intake` runs the three steps in one process.
 """
 
 from __future__ import annotations
@@ -197,7 +199,8 @@ def run_intake(
 
 def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakePlan:
     """The new messages of the source in receipt order, split into batches (keys only). Files whose message the
-    ledger already holds are remembered and skipped, so they are not read again by the batches or the next run."""
+    ledger already holds are remembered and skipped (a Maildir files them as processed once this commits), so they
+    are not read again by the batches or the next run."""
     size = max(1, batch_size or settings.intake_batch_size)
     with warehouse.connect(settings, autocommit=True) as setup:
         ensure_raw_schema(setup)  # its own short transaction: no DDL lock is held through the intake
