@@ -108,7 +108,8 @@ def snapshot(maildir: Path, target: Path) -> Path:
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
-    """A hard link where the file system allows (the history is 20,000 files), else a copy; intake only reads."""
+    """A hard link where the file system allows (the history is 20,000 files), else a copy; intake only reads the
+    bytes (filing a file as processed renames the link: the corpus keeps its own)."""
     try:
         os.link(source, target)
     except OSError:
