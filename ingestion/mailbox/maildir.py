@@ -15,6 +15,7 @@ commit and the rename) is found by the next plan, recognised without being read 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from ingestion.mailbox.headers import parse_headers, received_time
 
 if TYPE_CHECKING:
     import psycopg
+
+log = logging.getLogger(__name__)
 
 SUBFOLDERS = ("new", "cur")
 PROCESSED = ".Processed"  # the Maildir++ folder recorded messages are filed into, as ``.Processed/cur/<name>``
@@ -190,16 +193,19 @@ def file_processed(path: Path, keys: Iterable[str]) -> int:
     if not keys:
         return 0
     folder = path / PROCESSED
-    for sub in ("tmp", "new", "cur"):
-        (folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
-    (folder / "maildirfolder").touch(exist_ok=True)  # marks a Maildir++ subfolder for mail servers
     moved = 0
-    for key in keys:
-        try:
-            os.rename(path / key, folder / "cur" / Path(key).name)
-        except FileNotFoundError:
-            continue
-        moved += 1
+    try:
+        for sub in ("tmp", "new", "cur"):
+            (folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+        (folder / "maildirfolder").touch(exist_ok=True)  # marks a Maildir++ subfolder for mail servers
+        for key in keys:
+            try:
+                os.rename(path / key, folder / "cur" / Path(key).name)
+            except FileNotFoundError:
+                continue
+            moved += 1
+    except OSError as error:  # e.g. a Maildir intake may only read: the ledger holds them, the next plan skips them
+        log.warning("could not file %d messages into %s: %s", len(keys) - moved, folder, error)
     return moved
 
 

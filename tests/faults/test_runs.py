@@ -151,6 +151,22 @@ def test_read_only_archive_fails_the_run_and_the_rerun_recovers(home):
     assert_invariant(home)
 
 
+def test_a_read_only_maildir_is_still_read_and_its_files_stay_where_they_are(home):
+    """Intake may only read the Maildir (mounted read-only here): the messages are recorded all the same, the
+    files cannot be filed as processed, and the next run skips them (remembered) without reading them again."""
+    files = unprocessed(home.maildir)
+    subprocess.run(["mount", "--bind", str(home.maildir), str(home.maildir)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(home.maildir)], check=True)
+        first = _intake(home)
+        second = _intake(home)
+    finally:
+        subprocess.run(["umount", str(home.maildir)], check=True)
+    assert first.seen == len(files) == _ledger_rows(home) and unprocessed(home.maildir) == files
+    assert (second.seen, second.already_processed, sum(second.states.values())) == (len(files), len(files), 0)
+    assert_invariant(home)
+
+
 def test_two_intakes_at_once_on_a_brand_new_warehouse(home):
     """Two worker processes (the hourly intake and monthly_close) start on a warehouse with no raw schema yet."""
     body = "print(run_intake(settings).seen)"
