@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from ingestion.domain.periods import FIRST_PERIOD, add_months, format_period, parse_period
+from ingestion.mailbox.maildir import PROCESSED
 
 
 def periods(count: int) -> list[str]:
@@ -83,18 +84,32 @@ def copy_months(corpus: Path, labels: list[str], target: Path) -> Path:
 
 
 def deliver(corpus: Path, labels: list[str], target: Path) -> Path:
-    """The ``labels`` months of ``corpus`` arrive in the Maildir at ``target`` (its other mail stays)."""
+    """The ``labels`` months of ``corpus`` arrive in the Maildir at ``target`` (its other mail stays); a file
+    already there, or already filed as processed by intake, does not arrive again."""
     wanted = set(labels)
     for sub in ("new", "cur", "tmp"):
         (target / sub).mkdir(parents=True, exist_ok=True)
         for source in (corpus / sub).iterdir() if (corpus / sub).exists() else ():
-            if source.name[:7] in wanted and not (target / sub / source.name).exists():
+            if source.name[:7] in wanted and not _delivered(target, sub, source.name):
                 _link_or_copy(source, target / sub / source.name)
     return target
 
 
+def _delivered(maildir: Path, sub: str, name: str) -> bool:
+    return (maildir / sub / name).exists() or (maildir / PROCESSED / "cur" / name).exists()
+
+
+def snapshot(maildir: Path, target: Path) -> Path:
+    """``maildir`` as it is now (its processed folder too) at ``target``, hard-linked: a copy to restore later."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(maildir, target, copy_function=_link_or_copy)
+    return target
+
+
 def _link_or_copy(source: Path, target: Path) -> None:
-    """A hard link where the file system allows (the history is 20,000 files), else a copy; intake only reads."""
+    """A hard link where the file system allows (the history is 20,000 files), else a copy; intake only reads the
+    bytes (filing a file as processed renames the link: the corpus keeps its own)."""
     try:
         os.link(source, target)
     except OSError:

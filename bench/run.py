@@ -318,7 +318,9 @@ def run(console: Console) -> Path:
                 for size in ("small", "large"):
                     database = f"bench_{kind}_{size}"
                     bench.database(database)
-                    runs[size] = bench.probe("intake", {}, database=database, maildir=mail / f"{kind}-{size}")
+                    # a copy: intake files what it read into the Maildir's processed folder (parse_floors reads these)
+                    maildir = corpus.snapshot(mail / f"{kind}-{size}", mail / f"intake-{kind}-{size}")
+                    runs[size] = bench.probe("intake", {}, database=database, maildir=maildir)
                 return runs
 
             bench.sample(f"intake_{kind}", take)
@@ -353,6 +355,7 @@ def run(console: Console) -> Path:
             args = {"period": history[-2], "corpus": str(mixed_corpus[0])}
             settle = bench.probe("close", args, database="bench_history", maildir=mail / "history", env=month_n_replies)
             bench.database(HISTORY_BASE, template="bench_history")  # what each sample of month N starts from
+            corpus.snapshot(mail / "history", mail / HISTORY_BASE)  # and its mailbox: the history filed as processed
             return result | {"last_month_close": settle}
 
         bench.sample("history", take)
@@ -367,9 +370,9 @@ def run(console: Console) -> Path:
             # month N where it closed the month before (another database name would be another dbt profile, so
             # dbt would parse the whole project again instead of reusing the partial parse)
             bench.database("bench_history", template=HISTORY_BASE)
-            # the mailbox the history was read from, as a deployment's mailbox stays where it is: the warehouse
-            # remembers its files by source (``maildir:<path>``), so another folder would be a new mailbox to read
-            maildir = corpus.copy_months(mixed_corpus[0], history[:-1], mail / "history")
+            # the mailbox the history was read from, as that close left it (the history's files filed into its
+            # processed folder), at the same path: the warehouse knows its files by source (``maildir:<path>``)
+            maildir = corpus.snapshot(mail / HISTORY_BASE, mail / "history")
             args = {"period": month_n, "corpus": str(mixed_corpus[0])}
             return bench.probe("close", args, database="bench_history", maildir=maildir, env=month_n_replies)
 
@@ -382,7 +385,8 @@ def run(console: Console) -> Path:
         def take(index: int) -> dict[str, Any]:
             bench.database("bench_national")
             args = {"seeds_dir": str(month.seeds_dir)}
-            return bench.probe("intake", args, database="bench_national", maildir=month.maildir) | {"plan": month.plan}
+            maildir = corpus.snapshot(month.maildir, mail / "national")  # the cached month stays as it was built
+            return bench.probe("intake", args, database="bench_national", maildir=maildir) | {"plan": month.plan}
 
         bench.sample("intake_national", take)
 

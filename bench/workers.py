@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -23,18 +24,14 @@ WORKER_COUNTS = (1, 2)
 
 
 def slice_maildir(maildir: Path, target: Path, count: int = SLICE) -> Path:
-    """The first ``count`` messages of ``maildir`` as symbolic links under ``target/new`` (made once)."""
-    new = target / "new"
-    if not new.is_dir():
-        (target / "cur").mkdir(parents=True, exist_ok=True)
-        partial = target / "new.partial"
-        partial.mkdir(parents=True, exist_ok=True)
-        files = sorted(f for sub in ("new", "cur") if (maildir / sub).is_dir() for f in (maildir / sub).iterdir())
-        for file in files[:count]:
-            link = partial / file.name
-            if not link.exists():
-                link.symlink_to(file.resolve())
-        partial.rename(new)
+    """The first ``count`` messages of ``maildir`` as symbolic links under ``target/new``, made afresh: intake
+    files the links it read into the Maildir's processed folder."""
+    shutil.rmtree(target, ignore_errors=True)
+    for sub in ("new", "cur"):
+        (target / sub).mkdir(parents=True)
+    files = sorted(f for sub in ("new", "cur") if (maildir / sub).is_dir() for f in (maildir / sub).iterdir())
+    for file in files[:count]:
+        (target / "new" / file.name).symlink_to(file.resolve())
     return target
 
 
@@ -42,9 +39,9 @@ def measure(bench: Any, maildir: Path, seeds_dir: Path) -> dict[str, Any]:
     """One run per worker count, each on a fresh database, in a child process of the bench."""
     import subprocess
 
-    mail = slice_maildir(maildir, bench.home / "mail" / "workers")
     runs = {}
     for workers in WORKER_COUNTS:
+        mail = slice_maildir(maildir, bench.home / "mail" / "workers")
         url = bench.database(f"bench_workers_{workers}")
         out = bench.logs / f"workers-{workers}.json"
         out.unlink(missing_ok=True)

@@ -178,6 +178,9 @@ class ImapSource:
         if plan.uidvalidity is not None and plan.last_uid is not None:
             write_mark(conn, self.account, ReadMark(plan.uidvalidity, plan.last_uid))
 
+    def committed(self) -> None:
+        return None  # the folder is read-only: nothing is moved or flagged
+
     def _select(self, client: IMAPClient) -> tuple[int, Any]:
         account = self.account
         try:

@@ -1,15 +1,21 @@
-"""The Maildir source: every message file under ``new/`` and ``cur/``, never moved.
+"""The Maildir source: the message files under ``new/`` and ``cur/``, each filed into ``.Processed`` once recorded.
 
 A mail source (this Maildir, or :class:`ingestion.mailbox.imap.ImapSource`) works in two steps, so a large mailbox
 is never held at once: ``plan(conn, mx_host)`` lists the messages the ledger may not know (keys and receipt times,
 no bytes kept), and ``read(conn, batch)`` hands over one batch's :class:`FetchedMessage` records. ``remember`` and
-``mark_read`` store how far it read, in the transactions that record the messages.
+``mark_read`` store how far it read, in the transactions that record the messages; ``committed`` acts on it once
+such a transaction committed.
 
-A file whose message is in the ledger is remembered in ``raw.maildir_files`` (name, size, mtime → hash), so the
-next runs skip it without reading it again: intake on a mailbox that keeps earlier months stays flat."""
+Once the transaction recording a file's message (whatever its verdict) has committed, the file is moved (renamed,
+name kept) into the Maildir++ folder :data:`PROCESSED` of the same Maildir, as a mail client's "archive to folder"
+does: staff still see it (IMAP folder "Processed"), and ``new/`` and ``cur/`` hold only what intake has not
+recorded, so a run lists the new mail, not the mailbox's years. A file whose message is in the ledger is also
+remembered in ``raw.maildir_files`` (name, size, mtime → hash): one whose move a crash prevented (between the
+commit and the rename) is found by the next plan, recognised without being read again, and moved then."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,7 +29,10 @@ from ingestion.mailbox.headers import parse_headers, received_time
 if TYPE_CHECKING:
     import psycopg
 
+log = logging.getLogger(__name__)
+
 SUBFOLDERS = ("new", "cur")
+PROCESSED = ".Processed"  # the Maildir++ folder recorded messages are filed into, as ``.Processed/cur/<name>``
 
 
 def iter_maildir(path: Path) -> Iterator[tuple[str, bytes, float]]:
@@ -97,16 +106,18 @@ class MailSource(Protocol):
     def read(self, conn: psycopg.Connection, batch: IntakeBatch) -> Iterator[tuple[str, FetchedMessage]]: ...
     def remember(self, conn: psycopg.Connection, read: Iterable[tuple[str, str]]) -> None: ...
     def mark_read(self, conn: psycopg.Connection, plan: SourcePlan) -> None: ...
+    def committed(self) -> None: ...
 
 
 class MaildirSource:
-    """Every message of a Maildir: the files stay where they are, the ledger knows what was read."""
+    """The unfiled messages of a Maildir: each file is moved into :data:`PROCESSED` once the ledger holds it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = f"maildir:{path}"
         self.notes: list[str] = []
         self._read: dict[str, MaildirFile] = {}
+        self._recorded: list[str] = []  # keys recorded in the open transaction: filed once it commits
 
     def __enter__(self) -> MaildirSource:
         return self
@@ -115,13 +126,16 @@ class MaildirSource:
         return None
 
     def plan(self, conn: psycopg.Connection, mx_host: str) -> SourcePlan:
-        """Every file not remembered as it is now, read once for its hash and receipt time (bytes not kept)."""
-        remembered = remembered_files(conn, self.name)
+        """Every file of ``new/`` and ``cur/`` not remembered as it is now, read once for its hash and receipt time
+        (bytes not kept). A remembered one (recorded, its move cut short) is not read: it is filed on commit."""
+        listed = list(_scan(self.path))
+        remembered = remembered_files(conn, self.name, [key for key, _, _ in listed])
         plan = SourcePlan([])
-        unread = []  # only these are made into records and sorted: a mailbox keeps years of remembered files
-        for key, size, mtime_ns in _scan(self.path):
+        unread = []
+        for key, size, mtime_ns in listed:
             if remembered.get(key) == (size, mtime_ns):
                 plan.skipped += 1
+                self._recorded.append(key)
             else:
                 unread.append(MaildirFile(key, size, mtime_ns))
         for file in sorted(unread, key=_by_name):
@@ -146,8 +160,10 @@ class MaildirSource:
 
     def remember(self, conn: psycopg.Connection, read: Iterable[tuple[str, str]]) -> None:
         """Remember files (key, message hash) whose message the ledger holds; call in the transaction that
-        records them. Only files :meth:`plan` or :meth:`read` read in this process are remembered."""
-        files = self._read
+        records them, and :meth:`committed` after its commit to file them. Only files :meth:`plan` or :meth:`read`
+        read in this process get a ``raw.maildir_files`` row (the others are filed all the same)."""
+        files, read = self._read, list(read)
+        self._recorded += [key for key, _ in read]
         rows = [(self.name, key, files[key].size, files[key].mtime_ns, digest) for key, digest in read if key in files]
         if rows:
             with conn.cursor() as cur:
@@ -164,9 +180,41 @@ class MaildirSource:
     def mark_read(self, conn: psycopg.Connection, plan: SourcePlan) -> None:
         return None
 
+    def committed(self) -> None:
+        """The transaction that remembered files committed: file them into :data:`PROCESSED`."""
+        recorded, self._recorded = self._recorded, []
+        file_processed(self.path, recorded)
 
-def remembered_files(conn: psycopg.Connection, source: str) -> dict[str, tuple[int, int]]:
+
+def file_processed(path: Path, keys: Iterable[str]) -> int:
+    """Move these files of ``path`` (``new/<name>``, ``cur/<name>``) to ``<PROCESSED>/cur/<name>`` (a rename: same
+    filesystem, atomic); a file gone meanwhile (a mail client moved it) is left to the next plan. Returns how many."""
+    keys = list(keys)
+    if not keys:
+        return 0
+    folder = path / PROCESSED
+    moved = 0
+    try:
+        for sub in ("tmp", "new", "cur"):
+            (folder / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+        (folder / "maildirfolder").touch(exist_ok=True)  # marks a Maildir++ subfolder for mail servers
+        for key in keys:
+            try:
+                os.rename(path / key, folder / "cur" / Path(key).name)
+            except FileNotFoundError:
+                continue
+            moved += 1
+    except OSError as error:  # e.g. a Maildir intake may only read: the ledger holds them, the next plan skips them
+        log.warning("could not file %d messages into %s: %s", len(keys) - moved, folder, error)
+    return moved
+
+
+def remembered_files(conn: psycopg.Connection, source: str, keys: list[str]) -> dict[str, tuple[int, int]]:
+    """Size and mtime of the remembered files among ``keys`` (those still in ``new/`` or ``cur/``: few)."""
+    if not keys:
+        return {}
     rows = conn.execute(
-        "select file_key, size, mtime_ns from raw.maildir_files where source = %s", (source,)
-    ).fetchall()  # at once: a whole mailbox's files, which row-by-row iteration would fetch one call each
+        "select file_key, size, mtime_ns from raw.maildir_files where source = %s and file_key = any(%s)",
+        (source, keys),
+    ).fetchall()
     return {key: (int(size), int(mtime)) for key, size, mtime in rows}

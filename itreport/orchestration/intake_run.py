@@ -12,7 +12,9 @@ mailbox is streamed in batches (and Airflow can map the batches over workers):
    move the source's read mark. The outcome is the one a single batch would have had.
 
 A crash anywhere loses nothing: every message is archived before it is recorded, and a re-run skips what the
-ledger has (keys are message hashes). :func:`run_intake` runs the three steps in one process.
+ledger has (keys are message hashes). Each step calls the source's ``committed()`` after its commit, never before:
+the Maildir source then files the messages that transaction recorded into its ``.Processed`` folder, so a crash
+before the commit leaves them to be read again. :func:`run_intake` runs the three steps in one process.
 """
 
 from __future__ import annotations
@@ -122,6 +124,7 @@ class IntakePlan:
     counts: IntakeCounts
     source: SourcePlan
     planned_at: datetime | None = None  # the warehouse's clock at planning: what was accepted before the run
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (key, hash): a copy of a message of this run
 
     def as_dict(self, *, with_batches: bool = True) -> dict[str, object]:
         """For XCom; ``with_batches=False``: what the finishing step needs (the batches travel on their own)."""
@@ -130,6 +133,7 @@ class IntakePlan:
             "uidvalidity": self.source.uidvalidity,
             "last_uid": self.source.last_uid,
             "planned_at": self.planned_at.isoformat() if self.planned_at else None,
+            "duplicates": [list(pair) for pair in self.duplicates],
         }
         if with_batches:
             data["batches"] = [batch.as_dict() for batch in self.batches]
@@ -140,7 +144,8 @@ class IntakePlan:
         source = SourcePlan([], uidvalidity=data.get("uidvalidity"), last_uid=data.get("last_uid"))
         batches = [IntakeBatch.from_dict(batch) for batch in data.get("batches", [])]
         planned_at = datetime.fromisoformat(data["planned_at"]) if data.get("planned_at") else None
-        return cls(batches, IntakeCounts.from_dict(data.get("counts", {})), source, planned_at)
+        duplicates = [(str(key), str(digest)) for key, digest in data.get("duplicates", [])]
+        return cls(batches, IntakeCounts.from_dict(data.get("counts", {})), source, planned_at, duplicates)
 
 
 @dataclass
@@ -194,7 +199,8 @@ def run_intake(
 
 def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakePlan:
     """The new messages of the source in receipt order, split into batches (keys only). Files whose message the
-    ledger already holds are remembered and skipped, so they are not read again by the batches or the next run."""
+    ledger already holds are remembered and skipped (a Maildir files them as processed once this commits), so they
+    are not read again by the batches or the next run."""
     size = max(1, batch_size or settings.intake_batch_size)
     with warehouse.connect(settings, autocommit=True) as setup:
         ensure_raw_schema(setup)  # its own short transaction: no DDL lock is held through the intake
@@ -204,13 +210,15 @@ def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakeP
         counts.seen = counts.already_processed = found.skipped
         known = known_among(conn, {p.message_hash for p in found.planned if p.message_hash})
         new: list[PlannedMessage] = []
-        remember, hashes = [], set()
+        remember, duplicates, hashes = [], [], set()
         for planned in found.planned:
             if planned.message_hash in known or planned.message_hash in hashes:
                 counts.seen += 1
                 counts.already_processed += 1
                 if planned.message_hash in known:
                     remember.append((planned.key, planned.message_hash))
+                else:  # its first copy is in a batch: remembered once the finishing step finds it recorded
+                    duplicates.append((planned.key, planned.message_hash))
                 continue
             if planned.message_hash:
                 hashes.add(planned.message_hash)
@@ -218,6 +226,7 @@ def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakeP
         source.remember(conn, remember)
         planned_at = database_now(conn)
         conn.commit()
+        source.committed()  # only now: a crash before the commit leaves the files to be read again
         counts.source, counts.notes = source.name, list(source.notes)
     new.sort(key=lambda p: (p.received_at is None, p.received_at or _EPOCH, p.message_hash or "", p.key))
     batches = [
@@ -225,7 +234,7 @@ def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakeP
         for index, start in enumerate(range(0, len(new), size))
     ]
     found.planned = []
-    return IntakePlan(batches, counts, found, planned_at)
+    return IntakePlan(batches, counts, found, planned_at, duplicates)
 
 
 def intake_batch(
@@ -252,6 +261,7 @@ def intake_batch(
         counts.decided(now)  # after loading: a message the warehouse refused is counted as processing_error
         source.remember(conn, [(item.key, item.message.message_hash) for item in now])
         conn.commit()
+        source.committed()
     return BatchOutcome(counts, deferred, gx_results)
 
 
@@ -279,6 +289,9 @@ def finish_intake(
             counts.add(IntakeCounts(rows_inserted=rows))
             counts.decided(received)
             source.remember(conn, [(item.key, item.message.message_hash) for item in received])
+        if plan.duplicates:  # copies of this run's messages: remembered (and filed) once their first copy is in
+            recorded = known_among(conn, {digest for _, digest in plan.duplicates})
+            source.remember(conn, [(key, digest) for key, digest in plan.duplicates if digest in recorded])
         if plan.planned_at is not None:
             counts.add(
                 IntakeCounts(
@@ -287,6 +300,7 @@ def finish_intake(
             )
         source.mark_read(conn, plan.source)
         conn.commit()
+        source.committed()
     from expectations.validate import update_data_docs
 
     update_data_docs(settings.home, [key for outcome in outcomes for key in outcome.gx_results])

@@ -4,10 +4,11 @@ was another batch's included."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
 import pytest
-from support.scratch import scratch_settings
+from support.scratch import processed, scratch_settings, unprocessed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("airflow")]
 
@@ -46,8 +47,10 @@ def mapped_run(settings, tmp_path_factory, monkeypatch_module):
     mapped = scratch_settings(settings, home, "itreport_intake_dag_mapped", intake_batch_size=BATCH_SIZE)
     for period in PERIODS:
         generate_mailbox(mapped.maildir, period, units=14, with_doc=False)
-    single = dataclasses.replace(
-        scratch_settings(settings, home, "itreport_intake_dag_single"), maildir=mapped.maildir, intake_batch_size=10_000
+    single = dataclasses.replace(  # the same mail in a copy: the DAG files the mapped run's as processed
+        scratch_settings(settings, home, "itreport_intake_dag_single"),
+        maildir=shutil.copytree(mapped.maildir, home / "single-mail"),
+        intake_batch_size=10_000,
     )
     plan = plan_intake(mapped)  # what the DAG's plan_intake will find: which batch each message is in
     batch_of = {}
@@ -78,6 +81,8 @@ def mapped_run(settings, tmp_path_factory, monkeypatch_module):
         "tasks": tasks,
         "batches": len(plan.batches),
         "batch_of": batch_of,
+        "left": unprocessed(mapped.maildir),
+        "filed": processed(mapped.maildir),
         "mapped": _warehouse(mapped.warehouse_url),
         "single": _warehouse(single.warehouse_url),
     }
@@ -94,6 +99,7 @@ def test_the_batches_were_mapped(mapped_run):
     assert mapped_run["batches"] >= 3
     assert mapped_run["tasks"]["intake_batch"] == ["success"] * mapped_run["batches"]
     assert mapped_run["tasks"]["finish_intake"] == ["success"]
+    assert mapped_run["left"] == [] and len(mapped_run["filed"]) == len(mapped_run["batch_of"])
 
 
 def test_a_run_with_nothing_new_maps_no_batch_and_finishes(mapped_run):

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from support.scratch import mail_files, unprocessed
 
 from ingestion.domain.periods import format_period
 
@@ -71,7 +72,7 @@ def _expected_warnings(settings, period: date) -> list[tuple[str, str, str, str]
 
     rows = read_ground_truth(settings.maildir.parent / f"messages-{format_period(period)}.csv")
     return sorted(
-        (message_hash(next(settings.maildir.glob(f"*/{row['file']}")).read_bytes()), row["unit_code"], indicator, code)
+        (message_hash(next(settings.maildir.rglob(row["file"])).read_bytes()), row["unit_code"], indicator, code)
         for row in rows
         for code, indicator in warning_pairs(row["expected_warnings"])
     )
@@ -111,7 +112,8 @@ def test_compliance_mart_equals_ground_truth(closed_months, settings, warehouse_
 
 
 def test_every_message_has_exactly_one_final_state(closed_months, settings, warehouse_conn):
-    files = [f for sub in ("new", "cur") for f in (settings.maildir / sub).iterdir()]
+    files = mail_files(settings.maildir)
+    assert unprocessed(settings.maildir) == []  # every recorded message is filed as processed
     states = dict(warehouse_conn.execute("select state, count(*) from raw.messages group by state").fetchall())
     archived = list(settings.archive_dir.rglob("*.eml"))
     assert len(files) == len(archived) == sum(states.values())
@@ -129,7 +131,7 @@ def test_message_states_match_the_generator(closed_months, settings, warehouse_c
         path = settings.maildir.parent / f"messages-{format_period(period)}.csv"
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
-                raw = next(settings.maildir.glob(f"*/{row['file']}")).read_bytes()
+                raw = next(settings.maildir.rglob(row["file"])).read_bytes()
                 state, reason = ledger[message_hash(raw)]
                 assert state == row["expected_state"], (row, reason)
                 if state != "accepted":

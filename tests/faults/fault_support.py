@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import psycopg
 
 from ingestion.domain.registry import default_registry
+from ingestion.mailbox.maildir import PROCESSED
 
 MX_HOST = "mx.baocao-cntt.gov.example"
 JULY = date(2009, 7, 1)
@@ -150,7 +151,8 @@ class Ledger:
 
 def ledger(settings) -> Ledger:
     maildir = settings.maildir
-    mailbox = {p.read_bytes() for sub in ("new", "cur") if (maildir / sub).is_dir() for p in (maildir / sub).iterdir()}
+    folders = [folder / sub for folder in (maildir, maildir / PROCESSED) for sub in ("new", "cur")]  # filed or not
+    mailbox = {p.read_bytes() for folder in folders if folder.is_dir() for p in folder.iterdir()}
     archived = list(settings.archive_dir.rglob("*.eml")) if settings.archive_dir.exists() else []
     with psycopg.connect(settings.warehouse_url) as conn:
         rows = conn.execute("select state, reason_code from raw.messages").fetchall()

@@ -23,6 +23,7 @@ from fault_support import (
     smtp_server,
     tnef,
 )
+from support.scratch import processed, unprocessed
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -64,7 +65,9 @@ def test_nul_in_an_encoded_subject_stops_nothing(home, tmp_path):
     (subject,) = _rows(home, "select subject from raw.messages where sender = %s", (address("P02"),))[0]
     assert subject == "Bao cao thang 7"
     assert_invariant(home)
-    assert _intake(home).already_processed == 2  # the next run goes on too
+    assert {f.name for f in processed(home.maildir)} == {"1.poison", "2.other"} and unprocessed(home.maildir) == []
+    again = _intake(home)  # the next run goes on too, with nothing left to read
+    assert (again.seen, again.already_processed, sum(again.states.values())) == (0, 0, 0)
 
 
 def test_a_message_the_warehouse_refuses_becomes_processing_error_and_the_others_land(home, tmp_path):
@@ -86,6 +89,8 @@ def test_a_message_the_warehouse_refuses_becomes_processing_error_and_the_others
     assert counts.reasons["processing_error"] == 1 and sum(counts.states.values()) == 2
     rows = dict(_rows(home, "select reason_code, reason_en from raw.messages"))
     assert "refused row" in rows["processing_error"] and "not_a_submission" in rows
+    assert {f.name for f in processed(home.maildir)} >= {"1.poison", "2.other"}  # recorded: filed as processed
+    assert unprocessed(home.maildir) == []
     assert_invariant(home)
     _, sent, _ = _reply_all(home, tmp_path)
     rejection = [m for m in sent if m["To"] == address("P02")]
@@ -221,8 +226,9 @@ def test_a_message_moved_while_read_is_skipped_and_read_next_time(home, monkeypa
     first = _intake(home)
     monkeypatch.undo()
     assert first.seen == 1
-    second = _intake(home)
-    assert second.seen == 2 and second.already_processed == 1
+    second = _intake(home)  # 1.stays was filed as processed: only the moved file is listed, under its new name
+    assert (second.seen, second.already_processed, sum(second.states.values())) == (1, 0, 1)
+    assert unprocessed(home.maildir) == []
     assert_invariant(home)
 
 

@@ -15,6 +15,7 @@ from datetime import date
 import psycopg
 import pytest
 from fault_support import assert_invariant, database_name, scratch
+from support.scratch import processed, unprocessed
 
 JUNE = date(2009, 6, 1)
 
@@ -69,6 +70,7 @@ run_intake(settings, on_message=die_on_third)
     done = _run(home, body)
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
     assert _ledger_rows(home) == 0  # nothing half-recorded
+    assert processed(home.maildir) == []  # nor filed: every file is read again
     _intake(home)
     assert_invariant(home)
 
@@ -88,10 +90,12 @@ run_intake(settings, on_message=die_in_the_second_batch)
     done = _run(home, body)
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
     assert _ledger_rows(home) == 4  # the first batch, committed; nothing of the second
+    assert len(processed(home.maildir)) == 4  # its files filed as processed: the rerun does not list them
     rerun = _intake(home)
-    assert rerun.already_processed == 4 and sum(rerun.states.values()) == rerun.seen - 4
+    assert rerun.already_processed == 0 and sum(rerun.states.values()) == rerun.seen
     found = assert_invariant(home)
-    assert found.mailbox == _ledger_rows(home) == rerun.seen
+    assert found.mailbox == _ledger_rows(home) == rerun.seen + 4
+    assert unprocessed(home.maildir) == []
 
 
 def test_warehouse_lost_mid_load_then_rerun(home):
@@ -111,7 +115,7 @@ def test_warehouse_lost_mid_load_then_rerun(home):
 
     with pytest.raises(psycopg.OperationalError):
         _intake(home, on_message=terminate_intake)
-    assert _ledger_rows(home) == 0
+    assert _ledger_rows(home) == 0 and processed(home.maildir) == []
     _intake(home)
     assert_invariant(home)
 
@@ -144,6 +148,22 @@ def test_read_only_archive_fails_the_run_and_the_rerun_recovers(home):
         subprocess.run(["umount", str(home.archive_dir)], check=True)
     assert _ledger_rows(home) == 0
     _intake(home)
+    assert_invariant(home)
+
+
+def test_a_read_only_maildir_is_still_read_and_its_files_stay_where_they_are(home):
+    """Intake may only read the Maildir (mounted read-only here): the messages are recorded all the same, the
+    files cannot be filed as processed, and the next run skips them (remembered) without reading them again."""
+    files = unprocessed(home.maildir)
+    subprocess.run(["mount", "--bind", str(home.maildir), str(home.maildir)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(home.maildir)], check=True)
+        first = _intake(home)
+        second = _intake(home)
+    finally:
+        subprocess.run(["umount", str(home.maildir)], check=True)
+    assert first.seen == len(files) == _ledger_rows(home) and unprocessed(home.maildir) == files
+    assert (second.seen, second.already_processed, sum(second.states.values())) == (len(files), len(files), 0)
     assert_invariant(home)
 
 

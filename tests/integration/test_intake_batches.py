@@ -1,16 +1,19 @@
-"""Intake in batches on a mailbox that keeps earlier months: files whose message the ledger holds are remembered
-and not read again; a second month in small batches lands as in one batch (its value warnings too); nothing new
-still finishes."""
+"""Intake in batches on a mailbox that keeps earlier months: a recorded file is filed into the Maildir's processed
+folder once its transaction committed, so a later run reads only the new mail; a file recorded but not filed (a
+crash between the commit and the move) is filed without being read again; a second month in small batches lands
+as in one batch (its value warnings too); nothing new still finishes."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 from datetime import date
+from pathlib import Path
 
 import psycopg
 import pytest
-from support.scratch import scratch_settings
+from support.scratch import mail_files, processed, scratch_settings, unprocessed
 
 JUNE, JULY = date(2009, 6, 1), date(2009, 7, 1)
 
@@ -38,23 +41,119 @@ def _warnings(url: str) -> list[tuple]:
         ).fetchall()
 
 
-def test_remembered_files_are_not_read_again(scratch):
+def _committed_hashes(url: str) -> set[str]:
+    with psycopg.connect(url) as conn:  # a connection of its own: only what intake committed
+        return {row[0] for row in conn.execute("select message_hash from raw.messages")}
+
+
+def test_recorded_files_are_filed_as_processed(scratch):
+    from ingestion.mailbox.archive import message_hash
+    from ingestion.mailbox.maildir import PROCESSED
     from itreport.orchestration.intake_run import run_intake
 
-    first = run_intake(scratch)
-    files = sorted(f for sub in ("new", "cur") for f in (scratch.maildir / sub).iterdir())
+    (scratch.maildir / "new" / "2009-06.9999.junk").write_bytes(b"")  # not an email: ignored
+    files = unprocessed(scratch.maildir)
+    names = {f.name for f in files}
+    early: list[str] = []
+
+    def check() -> None:  # while a batch decides: a file filed is one whose message is committed
+        committed = _committed_hashes(scratch.warehouse_url)
+        early.extend(f.name for f in processed(scratch.maildir) if message_hash(f.read_bytes()) not in committed)
+
+    first = run_intake(scratch, on_message=check)
+    assert early == []
     assert first.seen == len(files) == len(_ledger(scratch.warehouse_url))
-    # Same size and mtime, other bytes: a run that read the file again would find a new message.
-    victim = files[0]
-    stat = victim.stat()
-    victim.write_bytes(b"x" * stat.st_size)
-    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert {"accepted", "quarantined", "ignored"} <= set(first.states)  # every verdict is filed
+    assert unprocessed(scratch.maildir) == []
+    assert {f.name for f in processed(scratch.maildir)} == names
+    assert all((scratch.maildir / PROCESSED / sub).is_dir() for sub in ("new", "cur", "tmp"))
+    # A processed file is not looked at again, whatever becomes of it.
+    victim = processed(scratch.maildir)[0]
+    victim.write_bytes(b"x" * 10)
     second = run_intake(scratch)
-    assert (second.seen, second.already_processed, sum(second.states.values())) == (len(files), len(files), 0)
-    # A file touched since it was read is read again (and its bytes are a message the ledger does not know).
-    os.utime(victim, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert (second.seen, second.already_processed, sum(second.states.values())) == (0, 0, 0)
+
+
+def test_a_file_recorded_but_not_filed_is_filed_without_being_read(scratch):
+    from itreport.orchestration.intake_run import run_intake
+
+    run_intake(scratch)
+    ledger = _ledger(scratch.warehouse_url)
+    # As if the worker died between the commit and the move: the file is back where it was read.
+    victim = processed(scratch.maildir)[0]
+    back = scratch.maildir / "new" / victim.name
+    os.rename(victim, back)
+    # Same size and mtime, other bytes: a run that read the file again would find a new message.
+    stat = back.stat()
+    back.write_bytes(b"x" * stat.st_size)
+    os.utime(back, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = run_intake(scratch)
+    assert (second.seen, second.already_processed, sum(second.states.values())) == (1, 1, 0)
+    assert unprocessed(scratch.maildir) == [] and _ledger(scratch.warehouse_url) == ledger
+    # One changed since it was recorded (touched) is read again: its bytes are a message the ledger does not know.
+    os.rename(victim, back)
+    os.utime(back, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     third = run_intake(scratch)
-    assert (third.already_processed, sum(third.states.values())) == (len(files) - 1, 1)
+    assert (third.seen, third.already_processed, sum(third.states.values())) == (1, 0, 1)
+    assert unprocessed(scratch.maildir) == [] and len(_ledger(scratch.warehouse_url)) == len(ledger) + 1
+
+
+class Crash(BaseException):
+    pass
+
+
+def test_a_crash_before_the_commit_leaves_the_files_to_read_again(scratch):
+    from itreport.orchestration.intake_run import intake_batch, plan_intake, run_intake
+
+    plan = plan_intake(scratch)
+    files = unprocessed(scratch.maildir)
+    first, second = ({Path(key).name for key in batch.keys} for batch in plan.batches[:2])
+    intake_batch(scratch, plan.batches[0])
+    assert {f.name for f in processed(scratch.maildir)} == first  # committed, then filed
+
+    def crash() -> None:
+        raise Crash  # not an Exception: it goes through decide() as a dying worker would
+
+    with pytest.raises(Crash):
+        intake_batch(scratch, plan.batches[1], on_message=crash)
+    assert {f.name for f in processed(scratch.maildir)} == first  # the second batch's files stay where they were
+    assert second <= {f.name for f in unprocessed(scratch.maildir)}
+    again = run_intake(scratch)
+    assert again.seen == len(files) - len(first) and again.already_processed == 0
+    assert len(_ledger(scratch.warehouse_url)) == len(files) and unprocessed(scratch.maildir) == []
+
+
+def test_a_copy_already_recorded_is_filed_too(scratch, tmp_path):
+    from itreport.orchestration.intake_run import run_intake
+
+    run_intake(scratch)
+    copy = scratch.maildir / "new" / ("copy." + processed(scratch.maildir)[0].name)
+    shutil.copy2(processed(scratch.maildir)[0], copy)
+    again = run_intake(scratch)
+    assert (again.seen, again.already_processed, sum(again.states.values())) == (1, 1, 0)
+    assert unprocessed(scratch.maildir) == [] and copy.name in {f.name for f in processed(scratch.maildir)}
+
+
+def test_a_copy_delivered_with_its_original_is_filed_once_the_original_is_recorded(scratch):
+    from itreport.orchestration.intake_run import run_intake
+
+    original = unprocessed(scratch.maildir)[0]
+    copy = original.with_name("copy." + original.name)
+    shutil.copy2(original, copy)
+    first = run_intake(scratch)
+    assert first.seen == len(_ledger(scratch.warehouse_url)) + 1 and first.already_processed == 1
+    assert unprocessed(scratch.maildir) == [] and {original.name, copy.name} <= {
+        f.name for f in processed(scratch.maildir)
+    }
+
+
+def _copy_mailbox(maildir: Path, target: Path) -> Path:
+    """Every message of ``maildir`` (processed or not) unread in a Maildir of its own, mtimes kept."""
+    for sub in ("tmp", "new", "cur"):
+        (target / sub).mkdir(parents=True, exist_ok=True)
+    for file in mail_files(maildir):
+        shutil.copy2(file, target / "new" / file.name)
+    return target
 
 
 def test_a_month_in_small_batches_lands_as_in_one_batch(scratch, settings, tmp_path):
@@ -63,11 +162,14 @@ def test_a_month_in_small_batches_lands_as_in_one_batch(scratch, settings, tmp_p
 
     run_intake(scratch)
     generate_mailbox(scratch.maildir, JULY, units=6, with_doc=False)
+    july_files = unprocessed(scratch.maildir)
+    assert july_files and all(f.name.startswith("2009-07.") for f in july_files)
     assert len(plan_intake(scratch).batches) >= 2
     july = run_intake(scratch)
+    assert july.seen == len(july_files)  # June's files were filed: only July's are read
     single = dataclasses.replace(
         scratch_settings(settings, tmp_path / "single", "batches_single_reference"),
-        maildir=scratch.maildir,
+        maildir=_copy_mailbox(scratch.maildir, tmp_path / "single-mail"),
         intake_batch_size=10_000,
     )
     run_intake(single)
@@ -84,4 +186,4 @@ def test_nothing_new_still_finishes(scratch):
     plan = plan_intake(scratch)
     assert plan.batches == []
     counts = finish_intake(scratch, plan, [])
-    assert counts.seen == counts.already_processed > 0 and not counts.states
+    assert counts.seen == counts.already_processed == 0 and not counts.states

@@ -40,3 +40,24 @@ class RecordingSender:
 
     def send_email_smtp(self, **message) -> None:
         self.sent.append(message)
+
+
+def mail_files(maildir: Path) -> list[Path]:
+    """Every message file of ``maildir``, in ``new/`` and ``cur/`` or filed into its processed folder, by name."""
+    from ingestion.mailbox.maildir import PROCESSED
+
+    folders = [maildir / sub for sub in ("new", "cur")] + [maildir / PROCESSED / sub for sub in ("new", "cur")]
+    return sorted((f for folder in folders if folder.is_dir() for f in folder.iterdir()), key=lambda f: f.name)
+
+
+def unprocessed(maildir: Path) -> list[Path]:
+    """The message files still in ``new/`` and ``cur/`` (not filed as processed), by path."""
+    return sorted(f for sub in ("new", "cur") if (maildir / sub).is_dir() for f in (maildir / sub).iterdir())
+
+
+def processed(maildir: Path) -> list[Path]:
+    """The message files filed into the processed folder, by path."""
+    from ingestion.mailbox.maildir import PROCESSED
+
+    folder = maildir / PROCESSED / "cur"
+    return sorted(folder.iterdir()) if folder.is_dir() else []

@@ -76,3 +76,25 @@ def test_a_month_is_delivered_by_its_file_names_and_other_months_stay_out(tmp_pa
     target = corpus.copy_months(source, ["2009-06"], tmp_path / "inbox")
     assert sorted(p.name for p in target.rglob("*") if p.is_file()) == ["2009-06.0001.aa", "2009-06.0002.bb:2,S"]
     assert (target / "new" / "2009-06.0001.aa").read_bytes() == b"2009-06.0001.aa"
+
+
+def test_a_month_filed_as_processed_is_not_delivered_again_and_a_snapshot_restores_the_mailbox(tmp_path):
+    from ingestion.mailbox.maildir import PROCESSED, file_processed
+
+    source = tmp_path / "corpus"
+    for sub, name in (("new", "2009-06.0001.aa"), ("cur", "2009-06.0002.bb:2,S"), ("new", "2009-07.0001.cc")):
+        (source / sub).mkdir(parents=True, exist_ok=True)
+        (source / sub / name).write_bytes(name.encode())
+    target = corpus.copy_months(source, ["2009-06"], tmp_path / "inbox")
+    assert file_processed(target, ["new/2009-06.0001.aa", "cur/2009-06.0002.bb:2,S"]) == 2  # as intake leaves it
+    corpus.deliver(source, ["2009-06"], target)  # the month's close delivers it again: nothing arrives
+    assert [p.name for p in target.rglob("*") if p.is_file() and PROCESSED not in p.parts] == []
+    saved = corpus.snapshot(target, tmp_path / "saved")
+    corpus.deliver(source, ["2009-07"], target)
+    file_processed(target, ["new/2009-07.0001.cc"])
+    restored = corpus.snapshot(saved, target)
+    filed = sorted(p.name for p in (restored / PROCESSED / "cur").iterdir())
+    assert filed == ["2009-06.0001.aa", "2009-06.0002.bb:2,S"] and list((restored / "new").iterdir()) == []
+    assert (restored / PROCESSED / "cur" / "2009-06.0001.aa").stat().st_ino == (
+        source / "new" / "2009-06.0001.aa"
+    ).stat().st_ino

@@ -32,9 +32,10 @@ def test_the_plan_and_a_batch_outcome_survive_xcom():
 
     counts = IntakeCounts(seen=5, already_processed=2, states=Counter(accepted=3), reasons=Counter(accepted=3))
     counts.rows_inserted, counts.source, counts.notes = {"messages": 3}, "imap:mx/INBOX", ["UIDVALIDITY changed"]
-    plan = IntakePlan([], counts, SourcePlan([], uidvalidity=7, last_uid=99), PLANNED_AT)
+    plan = IntakePlan([], counts, SourcePlan([], uidvalidity=7, last_uid=99), PLANNED_AT, [("new/4.d", "ef" * 32)])
     back = IntakePlan.from_dict(_json(plan.as_dict(with_batches=False)))
     assert (back.counts, back.source.uidvalidity, back.source.last_uid, back.planned_at) == (counts, 7, 99, PLANNED_AT)
+    assert back.duplicates == [("new/4.d", "ef" * 32)]  # the finishing step files a run's duplicate copies
     notice = DeferredNotice("cd" * 32, "18", "imap:mx/INBOX", PLANNED_AT)
     outcome = BatchOutcome(counts, [notice])
     assert BatchOutcome.from_dict(_json(outcome.as_dict())) == outcome
