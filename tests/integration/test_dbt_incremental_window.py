@@ -185,36 +185,34 @@ def test_month_by_month_equals_a_full_refresh(months, window_database):
         assert months["incremental"][table] == full[table], table
 
 
-def test_checks_of_a_monthly_build_read_the_periods_it_rewrote(months, window_database):
-    """A bad row in a period the last build did not rewrite fails the full test, not the monthly one."""
-    conn = window_database["conn"]
-    succeeded(run_dbt(window_database, "run", "-s", "fct_indicator_values"))  # rewrites from the lookback on
-    assert _rebuilt_from(conn)["fct_indicator_values"] == date(2010, 1, 1)
-    conn.execute(
+# (mart, a bad row in 2009-06, the test that finds it): the fact itself (where: "rebuilt periods"), and a mart
+# derived period by period from it (where: "rebuilt periods of fct_indicator_values")
+BAD_OLD_ROWS = [
+    (
+        "fct_indicator_values",
         "update marts.fct_indicator_values set indicator_code = 'X.9'"
-        " where period_month = '2009-06-01' and indicator_code = '1.3' and unit_code = 'BTC'"
-    )
-    try:
-        succeeded(run_dbt(window_database, "test", "-s", "fct_indicator_values", scope="rebuilt"))
-        failed = run_dbt(window_database, "test", "-s", "fct_indicator_values", scope="all")
-        assert failed.returncode != 0 and "relationships_fct_indicator_values_indicator_code" in failed.stdout
-    finally:
-        succeeded(run_dbt(window_database, "run", "--full-refresh", "-s", "fct_indicator_values"))
+        " where period_month = '2009-06-01' and indicator_code = '1.3' and unit_code = 'BTC'",
+        "relationships_fct_indicator_values_indicator_code",
+    ),
+    (
+        "rpt_indicator_trend_current_units",
+        "update marts.rpt_indicator_trend_current_units set current_unit_code = 'X99'"
+        " where period_month = '2009-06-01' and unit_code = 'BTC'",
+        "relationships_rpt_indicator_trend_current_units_current",
+    ),
+]
 
 
-def test_checks_of_a_derived_mart_read_the_periods_its_fact_rewrote(months, window_database):
-    """``where: "rebuilt periods of fct_indicator_values"``: a bad row of rpt_indicator_trend_current_units in a
-    period the fact's last build did not rewrite fails the full test, not the monthly one."""
+@pytest.mark.parametrize(("mart", "bad_row", "test_name"), BAD_OLD_ROWS, ids=[row[0] for row in BAD_OLD_ROWS])
+def test_checks_of_a_monthly_build_read_the_periods_it_rewrote(months, window_database, mart, bad_row, test_name):
+    """A bad row in a period the fact's last build did not rewrite fails the full test, not the monthly one."""
     conn = window_database["conn"]
     succeeded(run_dbt(window_database, "run", "-s", "fct_indicator_values"))  # rewrites from the lookback on
     assert _rebuilt_from(conn)["fct_indicator_values"] == date(2010, 1, 1)
-    conn.execute(
-        "update marts.rpt_indicator_trend_current_units set current_unit_code = 'X99'"
-        " where period_month = '2009-06-01' and unit_code = 'BTC'"
-    )
+    conn.execute(bad_row)
     try:
-        succeeded(run_dbt(window_database, "test", "-s", "rpt_indicator_trend_current_units", scope="rebuilt"))
-        failed = run_dbt(window_database, "test", "-s", "rpt_indicator_trend_current_units", scope="all")
-        assert failed.returncode != 0 and "relationships_rpt_indicator_trend_current_units_current" in failed.stdout
+        succeeded(run_dbt(window_database, "test", "-s", mart, scope="rebuilt"))
+        failed = run_dbt(window_database, "test", "-s", mart, scope="all")
+        assert failed.returncode != 0 and test_name in failed.stdout
     finally:
-        succeeded(run_dbt(window_database, "run", "--full-refresh", "-s", "rpt_indicator_trend_current_units"))
+        succeeded(run_dbt(window_database, "run", "--full-refresh", "-s", mart))
