@@ -1,9 +1,15 @@
-"""The Data Docs index builder of the project's site (``great_expectations.yml``: ``site_index_builder``).
+"""The Data Docs builders of the project's site (``great_expectations.yml``: ``site_index_builder`` and
+``site_section_builders``), so that an update's cost does not grow with the results stored before it.
 
 GX's ``DefaultSiteIndexBuilder`` reads every validation result the index lists (the latest
 ``validation_results_limit``) on every update, to show whether it passed and on which batch: a run that stores one
 result read a hundred. This one reads a result once, when it first appears, and keeps what the index shows of it in
-``entries_file`` (the listed results only); the page is the one GX renders."""
+``entries_file`` (the listed results only); the page is the one GX renders.
+
+GX also parses the key of every stored result and every rendered page (a date parse each) four times an update: each
+section builder lists its store to pick out the pages it was asked to render, and the index lists both stores. Here a
+section builder asked for pages renders those, and the index parses the keys it lists only (the newest, by the run
+time in the stored name)."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from great_expectations.data_context.types.resource_identifiers import Validatio
 from great_expectations.render.renderer.site_builder import (
     FALSEY_YAML_STRINGS,
     DefaultSiteIndexBuilder,
+    DefaultSiteSectionBuilder,
     _resolve_asset_name,
 )
 from great_expectations.render.util import resource_key_passes_run_name_filter
@@ -58,6 +65,33 @@ class RememberingSiteIndexBuilder(DefaultSiteIndexBuilder):
             **kwargs,
         )
         self.entries_file = Path(entries_file) if entries_file else None
+
+    def _build_validation_and_profiling_result_site_keys(
+        self, skip_and_clean_missing: bool
+    ) -> list[ValidationResultIdentifier]:
+        """The rendered results still stored (a page whose result is gone is removed, as GX does), newest first, up
+        to ``validation_results_limit`` of those the validations section lists. Names are compared and sorted as
+        stored (``run_time`` is ``%Y%m%dT%H%M%S.%fZ``, in UTC); only the returned keys are parsed."""
+        validations = self.site_section_builders_config.get("validations", "None")
+        if not validations or validations in FALSEY_YAML_STRINGS:
+            return super()._build_validation_and_profiling_result_site_keys(skip_and_clean_missing)
+        stored = set(self.data_context.stores[validations.get("source_store_name")].store_backend.list_keys())
+        pages = self.target_store.store_backends[ValidationResultIdentifier]
+        kept = []
+        for name in pages.list_keys():
+            if name in stored:
+                kept.append(name)
+            elif skip_and_clean_missing:
+                pages.remove_key(name)
+        keys: list[ValidationResultIdentifier] = []
+        listed = 0
+        for name in sorted(kept, key=lambda name: name[-2], reverse=True):
+            key = ValidationResultIdentifier.from_tuple(name)
+            keys.append(key)
+            listed += resource_key_passes_run_name_filter(key, validations["run_name_filter"])
+            if listed == self.validation_results_limit:
+                break
+        return keys
 
     def _add_validations_to_index_links(
         self, index_links_dict: OrderedDict, validation_and_profiling_result_site_keys: list[ValidationResultIdentifier]
@@ -133,3 +167,37 @@ class RememberingSiteIndexBuilder(DefaultSiteIndexBuilder):
         partial = self.entries_file.with_suffix(".partial")
         partial.write_text(json.dumps(entries), encoding="utf-8")
         partial.replace(self.entries_file)
+
+
+class GivenPagesSectionBuilder(DefaultSiteSectionBuilder):
+    """Asked for pages (an update), renders those of its store's kind that are stored, without listing the store;
+    asked for none, renders every stored one, as GX. (GX also skips a given result older than the newest
+    ``validation_results_limit``: an update is given the results just stored.)"""
+
+    def build(self, resource_identifiers: list | None = None) -> None:
+        if not resource_identifiers:
+            return super().build(resource_identifiers)
+        store = self.source_store
+        given = [  # as the store lists them (a run without a name is named "__none__" there)
+            store.key_class.from_tuple(key.to_tuple())
+            for key in resource_identifiers
+            if isinstance(key, store.key_class) and store.has_key(key)
+        ]
+        self.source_store = _Listing(store, given)
+        try:
+            return super().build(given)
+        finally:
+            self.source_store = store
+
+
+class _Listing:
+    """``store`` whose listing is ``keys``: what GX's section builder renders."""
+
+    def __init__(self, store: Any, keys: list) -> None:
+        self._store, self._keys = store, keys
+
+    def list_keys(self) -> list:
+        return self._keys
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)

@@ -15,24 +15,22 @@ from ingestion.domain.catalogue import Catalogue
 from ingestion.domain.periods import add_months
 from ingestion.domain.records import Submission, SubmissionKind
 
+# Each wanted (unit, period) looks up its unit's months through raw.submissions' (unit_code, period_month) index: a
+# lateral subquery is a nested loop over the wanted pairs, where a join let the planner hash the whole history.
 _HISTORY_SQL = """
     with wanted as (
         select * from unnest(%s::text[], %s::date[], %s::date[]) as w (unit_code, period_month, since)
-    ),
-    reports as (
-        select w.unit_code, w.period_month as wanted_period, s.message_hash, s.period_month,
-               row_number() over (
-                   partition by w.unit_code, w.period_month, s.period_month order by s.received_at desc, s.message_hash
-               ) as rank
-        from wanted w
-        join raw.submissions s
-          on s.unit_code = w.unit_code and s.submission_kind = 'report'
-         and s.period_month >= w.since and s.period_month < w.period_month
     )
-    select r.unit_code, r.wanted_period, r.period_month, v.indicator_code, v.value_number, v.value_text
-    from reports r
-    join raw.submission_values v using (message_hash)
-    where r.rank = 1
+    select w.unit_code, w.period_month, r.period_month, v.indicator_code, v.value_number, v.value_text
+    from wanted w
+    cross join lateral (
+        select distinct on (s.period_month) s.message_hash, s.period_month
+        from raw.submissions s
+        where s.unit_code = w.unit_code and s.submission_kind = 'report'
+          and s.period_month >= w.since and s.period_month < w.period_month
+        order by s.period_month, s.received_at desc, s.message_hash
+    ) r
+    join raw.submission_values v on v.message_hash = r.message_hash
 """
 
 

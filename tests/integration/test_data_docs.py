@@ -93,3 +93,46 @@ def test_suite_pages_are_rendered_when_missing_or_older_than_their_suite(tmp_pat
     suite_time = (SUITES_DIR / f"{suites[0]}.json").stat().st_mtime
     os.utime(outdated, (suite_time - 60, suite_time - 60))
     assert [identifier.name for identifier in stale_suite_pages(context)] == [suites[0]]
+
+
+def test_an_update_parses_the_keys_it_lists_and_renders_the_pages_it_is_given(tmp_path, monkeypatch):
+    """An update's cost does not grow with the results stored before it: the stored results' keys are parsed only
+    for the index (the newest it lists), the pages rendered are those given, and a page whose result is gone is
+    still removed. (GX parses every stored result and every page several times an update.)"""
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+
+    from expectations.project import data_docs_dir
+    from expectations.validate import update_data_docs, validate_submissions
+
+    home = tmp_path / "home"
+    first: list[tuple[str, ...]] = []
+    validate_submissions([real_submission("one")], CATALOGUE, home=home, stored=first)
+    update_data_docs(home, first)
+    pages = data_docs_dir(home) / "validations"
+    (first_page,) = pages.rglob("*.html")
+    rendered_at = first_page.stat().st_mtime_ns
+    orphan = pages / first[0][0] / "__none__" / "20090101T000000.000000Z" / "gone.html"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_text("a result no longer stored", encoding="utf-8")
+
+    parsed: list[tuple[str, ...]] = []
+    real_from_tuple = ValidationResultIdentifier.from_tuple.__func__
+
+    def counting_from_tuple(cls, tuple_):
+        parsed.append(tuple(tuple_))
+        return real_from_tuple(cls, tuple_)
+
+    monkeypatch.setattr(ValidationResultIdentifier, "from_tuple", classmethod(counting_from_tuple))
+    second: list[tuple[str, ...]] = []
+    validate_submissions([real_submission("two")], CATALOGUE, home=home, stored=second)
+    parsed.clear()
+    update_data_docs(home, second)
+
+    # besides the new result (handed over, rendered, listed), the earlier one only, once, for the index
+    assert [key for key in parsed if key != tuple(second[0])] == [tuple(first[0])]
+    assert not orphan.exists()
+    assert first_page.stat().st_mtime_ns == rendered_at  # not rendered again
+    assert len(list(pages.rglob("*.html"))) == 2
+    html = (home / "gx" / "data_docs" / "index.html").read_text(encoding="utf-8")
+    for key in first + second:
+        assert key[-1] in html

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -127,3 +127,68 @@ def test_a_runs_reports_are_read_a_chunk_at_a_time_in_receipt_order(history):
     assert ours[-1].values == sorted(expected, key=lambda value: value.indicator_code)
     at_once = [report for chunk in iter_reports_loaded_since(history, since, chunk_size=100_000) for report in chunk]
     assert [report for report in at_once if report.message_hash.startswith(PREFIX)] == ours
+
+
+@pytest.fixture(scope="module")
+def long_history(settings, warehouse_conn, tmp_path_factory):
+    """Its own database: five and a half years of synthetic reports of every registry unit."""
+    from dbt_scratch import load_reports, scratch_database
+
+    tmp = tmp_path_factory.mktemp("value-history")
+    with scratch_database(settings, warehouse_conn, "itreport_value_history", tmp) as database:
+        load_reports(database["conn"], "2009-06-01", "2014-12-01")
+        yield database["conn"]
+
+
+def test_a_months_histories_are_read_through_the_unit_period_index(long_history):
+    """A month's reports read their units' last twelve months of raw.submissions, not the whole history (the rows
+    the EXPLAIN ANALYZE plan read, not timings)."""
+    from dbt_scratch import rows_read
+
+    from expectations.outliers import HISTORY_MONTHS
+    from expectations.value_warnings import _HISTORY_SQL
+
+    period = date(2015, 1, 1)
+    units = [unit for (unit,) in long_history.execute("select distinct unit_code from raw.submissions order by 1")]
+    args = (units, [period] * len(units), [add_months(period, -HISTORY_MONTHS)] * len(units))
+    plan = long_history.execute("explain (analyze, format json) " + _HISTORY_SQL, args).fetchone()[0][0]["Plan"]
+    read, kinds = rows_read(plan, "submissions")
+    (total,) = long_history.execute("select count(*) from raw.submissions").fetchone()
+    assert read == len(units) * HISTORY_MONTHS, (read, total, kinds)
+    assert "Seq Scan" not in kinds, kinds
+
+
+def test_a_months_latest_receipt_is_its_history(long_history):
+    """Of two reports of one month, the later receipt is the month's history (the smaller hash at equal times)."""
+    from expectations.value_warnings import unit_histories
+
+    conn = long_history
+    unit, month = conn.execute("select unit_code, period_month from raw.submissions limit 1").fetchone()
+    (first,) = conn.execute(
+        "select received_at from raw.submissions where unit_code = %s and period_month = %s", (unit, month)
+    ).fetchone()
+    later = {
+        "zz-later": first + timedelta(days=1),
+        "00-tie": first + timedelta(days=2),
+        "ff-tie": first + timedelta(days=2),
+    }
+    for digest, received in later.items():
+        conn.execute(
+            "insert into raw.messages (message_hash, source, archive_path, state, reason_code, reason_vi, reason_en,"
+            " unit_code, period_month, submission_kind) values (%s, 'test', '-', 'accepted', 'accepted', '-', '-',"
+            " %s, %s, 'report')",
+            (digest, unit, month),
+        )
+        conn.execute(
+            "insert into raw.submissions (message_hash, unit_code, period_month, submission_kind, received_at)"
+            " values (%s, %s, %s, 'report', %s)",
+            (digest, unit, month, received),
+        )
+        conn.execute("insert into raw.submission_values values (%s, '3.1', %s, %s)", (digest, digest, 7.0))
+    try:
+        histories = unit_histories(conn, [(unit, add_months(month, 1)), (unit, add_months(month, 2))])
+        assert histories[(unit, add_months(month, 1))][month] == {"3.1": (7.0, "00-tie")}
+        assert histories[(unit, add_months(month, 2))][month] == {"3.1": (7.0, "00-tie")}
+    finally:
+        for table in ("submission_values", "submissions", "messages"):
+            conn.execute(f"delete from raw.{table} where message_hash = any(%s)", (list(later),))
