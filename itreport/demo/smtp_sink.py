@@ -18,15 +18,21 @@ from ingestion.domain.private_files import private_dir, write_private
 
 
 class _EmlWriter:
+    """Names each message ``<arrival number>-<content digest>.eml``, numbered on from what the outbox held when the
+    first message arrived (counted once: counting per message made every send slower as the outbox grew)."""
+
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
+        self.count: int | None = None
 
     async def handle_DATA(self, server, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""
         digest = hashlib.sha256(data).hexdigest()[:16]
         private_dir(self.outbox)
-        count = len(list(self.outbox.glob("*.eml")))
-        write_private(self.outbox / f"{count + 1:05d}-{digest}.eml", data)
+        if self.count is None:
+            self.count = len(list(self.outbox.glob("*.eml")))
+        self.count += 1
+        write_private(self.outbox / f"{self.count:05d}-{digest}.eml", data)
         return "250 Message accepted for delivery"
 
 
