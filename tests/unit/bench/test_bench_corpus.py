@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -68,11 +69,16 @@ def test_a_templated_form_is_the_product_form_byte_for_byte(case):
     assert form_template.build_form(unit, period, values, catalogue=catalogue, **texts) == expected
 
 
-def test_a_month_is_delivered_by_its_file_names_and_other_months_stay_out(tmp_path):
-    source = tmp_path / "corpus"
+def _two_months(source: Path) -> Path:
+    """A corpus Maildir: two messages of 2009-06 (one in ``new/``, one read in ``cur/``) and one of 2009-07."""
     for sub, name in (("new", "2009-06.0001.aa"), ("cur", "2009-06.0002.bb:2,S"), ("new", "2009-07.0001.cc")):
         (source / sub).mkdir(parents=True, exist_ok=True)
         (source / sub / name).write_bytes(name.encode())
+    return source
+
+
+def test_a_month_is_delivered_by_its_file_names_and_other_months_stay_out(tmp_path):
+    source = _two_months(tmp_path / "corpus")
     target = corpus.copy_months(source, ["2009-06"], tmp_path / "inbox")
     assert sorted(p.name for p in target.rglob("*") if p.is_file()) == ["2009-06.0001.aa", "2009-06.0002.bb:2,S"]
     assert (target / "new" / "2009-06.0001.aa").read_bytes() == b"2009-06.0001.aa"
@@ -81,10 +87,7 @@ def test_a_month_is_delivered_by_its_file_names_and_other_months_stay_out(tmp_pa
 def test_a_month_filed_as_processed_is_not_delivered_again_and_a_snapshot_restores_the_mailbox(tmp_path):
     from ingestion.mailbox.maildir import PROCESSED, file_processed
 
-    source = tmp_path / "corpus"
-    for sub, name in (("new", "2009-06.0001.aa"), ("cur", "2009-06.0002.bb:2,S"), ("new", "2009-07.0001.cc")):
-        (source / sub).mkdir(parents=True, exist_ok=True)
-        (source / sub / name).write_bytes(name.encode())
+    source = _two_months(tmp_path / "corpus")
     target = corpus.copy_months(source, ["2009-06"], tmp_path / "inbox")
     assert file_processed(target, ["new/2009-06.0001.aa", "cur/2009-06.0002.bb:2,S"]) == 2  # as intake leaves it
     corpus.deliver(source, ["2009-06"], target)  # the month's close delivers it again: nothing arrives
