@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from ingestion.domain.periods import FIRST_PERIOD, add_months, format_period, parse_period
-from ingestion.mailbox.maildir import PROCESSED
+from ingestion.mailbox.maildir import PROCESSED, processed_name
 
 
 def periods(count: int) -> list[str]:
@@ -96,7 +96,7 @@ def deliver(corpus: Path, labels: list[str], target: Path) -> Path:
 
 
 def _delivered(maildir: Path, sub: str, name: str) -> bool:
-    return (maildir / sub / name).exists() or (maildir / PROCESSED / "cur" / name).exists()
+    return (maildir / sub / name).exists() or (maildir / PROCESSED / "cur" / processed_name(f"{sub}/{name}")).exists()
 
 
 def snapshot(maildir: Path, target: Path) -> Path:

@@ -6,12 +6,13 @@ no bytes kept), and ``read(conn, batch)`` hands over one batch's :class:`Fetched
 ``mark_read`` store how far it read, in the transactions that record the messages; ``committed`` acts on it once
 such a transaction committed.
 
-Once the transaction recording a file's message (whatever its verdict) has committed, the file is moved (renamed,
-name kept) into the Maildir++ folder :data:`PROCESSED` of the same Maildir, as a mail client's "archive to folder"
-does: staff still see it (IMAP folder "Processed"), and ``new/`` and ``cur/`` hold only what intake has not
-recorded, so a run lists the new mail, not the mailbox's years. A file whose message is in the ledger is also
-remembered in ``raw.maildir_files`` (name, size, mtime → hash): one whose move a crash prevented (between the
-commit and the rename) is found by the next plan, recognised without being read again, and moved then."""
+Once the transaction recording a file's message (whatever its verdict) has committed, the file is moved (renamed)
+into the Maildir++ folder :data:`PROCESSED` of the same Maildir, as a mail client's "archive to folder" does, and
+named as Maildir names a file in ``cur/`` (:func:`processed_name`): staff still see it (IMAP folder
+"Processed"), and ``new/`` and ``cur/`` hold only what intake has not recorded, so a run lists the new mail, not
+the mailbox's years. A file whose message is in the ledger is also remembered in ``raw.maildir_files`` (name,
+size, mtime → hash): one whose move a crash prevented (between the commit and the rename) is found by the next
+plan, recognised without being read again, and moved then."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUBFOLDERS = ("new", "cur")
-PROCESSED = ".Processed"  # the Maildir++ folder recorded messages are filed into, as ``.Processed/cur/<name>``
+PROCESSED = ".Processed"  # the Maildir++ folder recorded messages are filed into, as ``.Processed/cur/<name>:2,``
+INFO = ":2,"  # Maildir's info: a file in ``cur/`` is named ``<unique name>:2,<flags>``
 
 
 def iter_maildir(path: Path) -> Iterator[tuple[str, bytes, float]]:
@@ -186,9 +188,18 @@ class MaildirSource:
         file_processed(self.path, recorded)
 
 
+def processed_name(key: str) -> str:
+    """The name of file ``key`` (``new/<name>``, ``cur/<name>``) in ``<PROCESSED>/cur``: its own, with Maildir's
+    info (:data:`INFO`, no flags: not yet seen by staff) added when it has none, as a mail client adds it when it
+    moves a message from ``new/`` to ``cur/`` (a file of ``cur/`` keeps the flags a client gave it)."""
+    name = Path(key).name
+    return name if INFO in name else name + INFO
+
+
 def file_processed(path: Path, keys: Iterable[str]) -> int:
-    """Move these files of ``path`` (``new/<name>``, ``cur/<name>``) to ``<PROCESSED>/cur/<name>`` (a rename: same
-    filesystem, atomic); a file gone meanwhile (a mail client moved it) is left to the next plan. Returns how many."""
+    """Move these files of ``path`` (``new/<name>``, ``cur/<name>``) to ``<PROCESSED>/cur`` as their
+    :func:`processed_name` (a rename: same filesystem, atomic); a file gone meanwhile (a mail client moved it) is
+    left to the next plan. Returns how many."""
     keys = list(keys)
     if not keys:
         return 0
@@ -200,7 +211,7 @@ def file_processed(path: Path, keys: Iterable[str]) -> int:
         (folder / "maildirfolder").touch(exist_ok=True)  # marks a Maildir++ subfolder for mail servers
         for key in keys:
             try:
-                os.rename(path / key, folder / "cur" / Path(key).name)
+                os.rename(path / key, folder / "cur" / processed_name(key))
             except FileNotFoundError:
                 continue
             moved += 1

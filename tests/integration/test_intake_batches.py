@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from support.scratch import mail_files, processed, scratch_settings, unprocessed
+from support.scratch import filed_name, mail_files, processed, scratch_settings, unprocessed
 
 JUNE, JULY = date(2009, 6, 1), date(2009, 7, 1)
 
@@ -52,8 +52,12 @@ def test_recorded_files_are_filed_as_processed(scratch):
     from itreport.orchestration.intake_run import run_intake
 
     (scratch.maildir / "new" / "2009-06.9999.junk").write_bytes(b"")  # not an email: ignored
+    seen = unprocessed(scratch.maildir)[0]  # one a mail client showed: moved to cur/, flagged seen
+    os.rename(seen, scratch.maildir / "cur" / f"{seen.name}:2,S")
     files = unprocessed(scratch.maildir)
-    names = {f.name for f in files}
+    # filed as Maildir names a file in cur/: with its info, empty (not seen) for one from new/
+    names = {f.name + (":2," if f.parent.name == "new" else "") for f in files}
+    assert {f.parent.name for f in files} == {"new", "cur"} and all(":2," in n for n in names)
     early: list[str] = []
 
     def check() -> None:  # while a batch decides: a file filed is one whose message is committed
@@ -75,13 +79,14 @@ def test_recorded_files_are_filed_as_processed(scratch):
 
 
 def test_a_file_recorded_but_not_filed_is_filed_without_being_read(scratch):
+    from ingestion.mailbox.maildir import PROCESSED
     from itreport.orchestration.intake_run import run_intake
 
+    back = next(f for f in unprocessed(scratch.maildir) if f.parent.name == "new")
     run_intake(scratch)
     ledger = _ledger(scratch.warehouse_url)
     # As if the worker died between the commit and the move: the file is back where it was read.
-    victim = processed(scratch.maildir)[0]
-    back = scratch.maildir / "new" / victim.name
+    victim = scratch.maildir / PROCESSED / "cur" / filed_name(back)
     os.rename(victim, back)
     # Same size and mtime, other bytes: a run that read the file again would find a new message.
     stat = back.stat()
@@ -107,7 +112,7 @@ def test_a_crash_before_the_commit_leaves_the_files_to_read_again(scratch):
 
     plan = plan_intake(scratch)
     files = unprocessed(scratch.maildir)
-    first, second = ({Path(key).name for key in batch.keys} for batch in plan.batches[:2])
+    first, second = ({Path(key).name + ":2," for key in batch.keys} for batch in plan.batches[:2])  # all in new/
     intake_batch(scratch, plan.batches[0])
     assert {f.name for f in processed(scratch.maildir)} == first  # committed, then filed
 
@@ -117,7 +122,7 @@ def test_a_crash_before_the_commit_leaves_the_files_to_read_again(scratch):
     with pytest.raises(Crash):
         intake_batch(scratch, plan.batches[1], on_message=crash)
     assert {f.name for f in processed(scratch.maildir)} == first  # the second batch's files stay where they were
-    assert second <= {f.name for f in unprocessed(scratch.maildir)}
+    assert second <= {f"{f.name}:2," for f in unprocessed(scratch.maildir)}
     again = run_intake(scratch)
     assert again.seen == len(files) - len(first) and again.already_processed == 0
     assert len(_ledger(scratch.warehouse_url)) == len(files) and unprocessed(scratch.maildir) == []
@@ -142,7 +147,7 @@ def test_a_copy_delivered_with_its_original_is_filed_once_the_original_is_record
     shutil.copy2(original, copy)
     first = run_intake(scratch)
     assert first.seen == len(_ledger(scratch.warehouse_url)) + 1 and first.already_processed == 1
-    assert unprocessed(scratch.maildir) == [] and {original.name, copy.name} <= {
+    assert unprocessed(scratch.maildir) == [] and {filed_name(original), filed_name(copy)} <= {
         f.name for f in processed(scratch.maildir)
     }
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.mail_builders import MX, oversized_message
-from support.scratch import RecordingSender, processed, scratch_settings
+from support.scratch import RecordingSender, delivered_name, processed, scratch_settings
 
 from ingestion.mailbox.archive import message_hash
 
@@ -62,7 +62,7 @@ def corpus_run(settings, tmp_path_factory):
         }
         dump = " ".join(str(row) for row in conn.execute("select * from raw.messages"))
     assert list(inbox.iterdir()) == []  # every message recorded, whatever its verdict, is filed as processed
-    files = {path.name: path.read_bytes() for path in processed(scratch.maildir)}
+    files = {delivered_name(path): path.read_bytes() for path in processed(scratch.maildir)}
     return {
         "settings": scratch,
         "counts": counts,

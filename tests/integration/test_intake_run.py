@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from support.scratch import RecordingSender, mail_files, processed, scratch_settings, unprocessed
+from support.scratch import RecordingSender, delivered_file, mail_files, processed, scratch_settings, unprocessed
 
 from ingestion.domain.periods import format_period
 
@@ -72,7 +72,7 @@ def test_ledger_matches_the_generator(intake_run):
 
     scratch = intake_run["settings"]
     for row in intake_run["expected"]:
-        raw = next(scratch.maildir.rglob(row["file"])).read_bytes()
+        raw = delivered_file(scratch.maildir, row["file"]).read_bytes()
         state, reason = intake_run["ledger"][message_hash(raw)]
         assert state == row["expected_state"], (row, reason)
         if state != "accepted":
@@ -86,7 +86,7 @@ def test_value_warnings_match_the_generator(intake_run):
 
     scratch = intake_run["settings"]
     expected = [
-        (message_hash(next(scratch.maildir.rglob(row["file"])).read_bytes()), indicator, code)
+        (message_hash(delivered_file(scratch.maildir, row["file"]).read_bytes()), indicator, code)
         for row in intake_run["expected"]
         for code, indicator in warning_pairs(row["expected_warnings"])
     ]

@@ -61,3 +61,22 @@ def processed(maildir: Path) -> list[Path]:
 
     folder = maildir / PROCESSED / "cur"
     return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def filed_name(path: Path) -> str:
+    """The name the message file ``path`` (in ``new/`` or ``cur/``) gets once filed as processed."""
+    from ingestion.mailbox.maildir import processed_name
+
+    return processed_name(f"{path.parent.name}/{path.name}")
+
+
+def delivered_name(path: Path) -> str:
+    """The name a processed file had when delivered (the test mail has no ``cur/`` file with empty flags)."""
+    from ingestion.mailbox.maildir import INFO
+
+    return path.name.removesuffix(INFO)
+
+
+def delivered_file(maildir: Path, name: str) -> Path:
+    """The message file delivered as ``name``, wherever it is now (unread, or filed as processed)."""
+    return next(f for f in mail_files(maildir) if name in (f.name, delivered_name(f)))

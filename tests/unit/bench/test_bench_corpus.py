@@ -97,7 +97,7 @@ def test_a_month_filed_as_processed_is_not_delivered_again_and_a_snapshot_restor
     file_processed(target, ["new/2009-07.0001.cc"])
     restored = corpus.snapshot(saved, target)
     filed = sorted(p.name for p in (restored / PROCESSED / "cur").iterdir())
-    assert filed == ["2009-06.0001.aa", "2009-06.0002.bb:2,S"] and list((restored / "new").iterdir()) == []
-    assert (restored / PROCESSED / "cur" / "2009-06.0001.aa").stat().st_ino == (
+    assert filed == ["2009-06.0001.aa:2,", "2009-06.0002.bb:2,S"] and list((restored / "new").iterdir()) == []
+    assert (restored / PROCESSED / "cur" / "2009-06.0001.aa:2,").stat().st_ino == (
         source / "new" / "2009-06.0001.aa"
     ).stat().st_ino
