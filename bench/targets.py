@@ -91,32 +91,40 @@ def _close_rows(figures: dict[str, Any]) -> list[Row]:
 
 
 def _intake_rows(figures: dict[str, Any]) -> list[Row]:
+    """Each sample's marginal cost against the marginal floor of the same mail, taken right after each intake: the
+    ratio is the median of the samples' own ratios, so a machine that slows down between samples moves both."""
     out: list[Row] = []
-    floors = [s["copy_floors"] for s in _samples(figures, "parse_floors") if "copy_floors" in s]
     for kind, label, target in (("docx", ".docx mail", 5.0), ("mixed", "mixed .docx/.doc mail", None)):
-        runs = _samples(figures, f"intake_{kind}")
-        if not runs or not floors:
+        runs = [r for r in _samples(figures, f"intake_{kind}") if "floor" in r["small"] and "floor" in r["large"]]
+        if not runs:
             continue
-        small, large = [r["small"] for r in runs], [r["large"] for r in runs]
-        n_small, n_large = small[0]["messages"], large[0]["messages"]
-        product = Marginal.of(_of(small, lambda r: r["seconds"]), n_small, _of(large, lambda r: r["seconds"]), n_large)
-        floor = Marginal.of(
-            _of(floors, lambda f, k=kind: f[f"{k}-small"]["seconds"]),
-            floors[0][f"{kind}-small"]["messages"],
-            _of(floors, lambda f, k=kind: f[f"{k}-large"]["seconds"]),
-            floors[0][f"{kind}-large"]["messages"],
-        )
-        ratio = product.per_message_s / floor.per_message_s if floor.per_message_s > 0 else float("nan")
+        n_small, n_large = runs[0]["small"]["messages"], runs[0]["large"]["messages"]
+        product = [Marginal.of(r["small"]["seconds"], n_small, r["large"]["seconds"], n_large) for r in runs]
+        floor = [
+            Marginal.of(
+                r["small"]["floor"]["seconds"],
+                r["small"]["floor"]["messages"],
+                r["large"]["floor"]["seconds"],
+                r["large"]["floor"]["messages"],
+            )
+            for r in runs
+        ]
+        ratios = [
+            p.per_message_s / f.per_message_s if f.per_message_s > 0 else float("nan")
+            for p, f in zip(product, floor, strict=True)
+        ]
+        ratio = _median(ratios)
         out.append(
             Row(
                 f"intake per message, {label}: marginal cost between a {n_small}- and a {n_large}-message mailbox "
-                f"(fresh database each; fixed cost of a run {_s(product.fixed_s)})",
-                _ms(1000 * product.per_message_s),
-                f"unzip + lxml + COPY of the same files, marginal {_ms(1000 * floor.per_message_s)}",
+                f"(fresh database each; fixed cost of a run {_s(_median([p.fixed_s for p in product]))})",
+                _ms(1000 * _median([p.per_message_s for p in product])),
+                "unzip + lxml + COPY of the same files right after each intake, marginal "
+                f"{_ms(1000 * _median([f.per_message_s for f in floor]))}",
                 ratio,
                 f"≤ {target:g}×" if target else "—",
                 ratio <= target if target else None,
-                _of(large, lambda r: r["peak_mb"]),
+                _of([r["large"] for r in runs], lambda r: r["peak_mb"]),
                 len(runs),
             )
         )

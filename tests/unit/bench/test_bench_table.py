@@ -14,8 +14,11 @@ def _close(period: str, seconds: float, **tasks: float) -> dict:
     return {"period": period, "state": "success", "seconds": seconds, "tasks": tasks, "peak_mb": 400.0}
 
 
-def _intake(messages: int, seconds: float) -> dict:
-    return {"messages": messages, "seconds": seconds, "peak_mb": 300.0, "states": {"accepted": messages}}
+def _intake(messages: int, seconds: float, floor_seconds: float | None = None) -> dict:
+    run = {"messages": messages, "seconds": seconds, "peak_mb": 300.0, "states": {"accepted": messages}}
+    if floor_seconds is not None:
+        run["floor"] = {"messages": messages, "seconds": floor_seconds}
+    return run
 
 
 FIGURES = {
@@ -25,12 +28,6 @@ FIGURES = {
     "close": [{"runs": [_close("2009-06", 30.0), _close("2009-07", s, intake=2.0)]} for s in (20.0, 19.0, 40.0)],
     "parse_floors": [
         {
-            "copy_floors": {
-                "docx-small": {"messages": 100, "seconds": 0.1},
-                "docx-large": {"messages": 1000, "seconds": 1.0},
-                "mixed-small": {"messages": 100, "seconds": 0.1},
-                "mixed-large": {"messages": 1000, "seconds": 1.0},
-            },
             "unzip_lxml_per_docx_ms": 1.0,
             "parse_report_per_docx_ms": 4.0,
             "doc_files": 20,
@@ -39,8 +36,8 @@ FIGURES = {
         }
     ],
     # 5 s of fixed cost, 4 ms a message: 4× the floor's 1 ms
-    "intake_docx": [{"small": _intake(100, 5.4), "large": _intake(1000, 9.0)}],
-    "intake_mixed": [{"small": _intake(100, 6.0), "large": _intake(1000, 24.0)}],
+    "intake_docx": [{"small": _intake(100, 5.4, 0.1), "large": _intake(1000, 9.0, 1.0)}],
+    "intake_mixed": [{"small": _intake(100, 6.0, 0.1), "large": _intake(1000, 24.0, 1.0)}],
     "intake_national": [
         _intake(11500, 100.0) | {"peak_mb": 600.0, "plan": {"on_time": 11000, "late": 500, "missing": 500}}
     ],
@@ -81,6 +78,20 @@ def test_every_target_is_judged_on_medians_with_the_count_of_samples():
     assert all(r.ratio is not None for r in table if r.measured != "not measured")
     text = targets.markdown(table, "# bench")
     assert text.count("\n| ") == len(table) + 1 and "| **no** |" in text
+
+
+def test_the_intake_ratio_pairs_each_sample_with_the_floor_taken_right_after_it():
+    """The machine twice as slow in the first sample (intake and floor alike) says 4×, as the fast second does; the
+    third's intake ran slow and its floor fast (8×). The row says 4×, where the median intake (8 ms) over the median
+    floor (1 ms), taken apart, would say 8×."""
+    slow = {"small": _intake(100, 10.8, 0.2), "large": _intake(1000, 18.0, 2.0)}
+    fast = {"small": _intake(100, 5.4, 0.1), "large": _intake(1000, 9.0, 1.0)}
+    mixed = {"small": _intake(100, 10.8, 0.1), "large": _intake(1000, 18.0, 1.0)}
+    figures = {"intake_docx": [slow, fast, mixed]}
+    row = targets.rows(figures)[0]
+    assert row.samples == 3 and row.measured == "8.00 ms" and row.holds is True
+    assert round(row.ratio, 6) == 4.0  # the samples' ratios: 4, 4 and 8
+    assert "marginal 1.00 ms" in row.floor
 
 
 def test_the_sizes_cover_the_whole_history_and_quick_is_one_small_sample():
