@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -29,11 +30,20 @@ logging.raiseExceptions = False
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_embedded_warehouse_at_exit():
-    yield
-    from itreport.config.settings import Settings
-    from itreport.config.warehouse import stop_embedded
+    """The last session using this test home stops its embedded server: each holds a shared lock while it runs, so
+    a session that ends (say, a few unit tests run beside the suite) leaves the server to the others."""
+    TEST_HOME.mkdir(parents=True, exist_ok=True)
+    with (TEST_HOME / ".sessions.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        yield
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        from itreport.config.settings import Settings
+        from itreport.config.warehouse import stop_embedded
 
-    stop_embedded(Settings.from_env())
+        stop_embedded(Settings.from_env())
 
 
 @pytest.fixture(scope="session")
