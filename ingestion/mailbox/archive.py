@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ingestion.domain.private_files import private_dir, write_private
@@ -25,23 +25,58 @@ def archive(raw: bytes, archive_dir: Path, digest: str | None = None) -> Path:
     return target
 
 
-# Messages written at once by :func:`archive_all`: each waits for the disk on its own (fsync), and a journaled
+# Messages written at once by :class:`ArchiveWriter`: each waits for the disk on its own (fsync), and a journaled
 # file system commits the waits that overlap together, so a batch is archived several times faster.
 ARCHIVE_WRITERS = 8
 
 
+class ArchiveWriter:
+    """:func:`archive` of each message given to :meth:`add`, several at once by threads while the caller goes on
+    (intake decides the batch meanwhile); :meth:`wait` returns once each is written, flushed to disk and renamed,
+    and raises the first failure, as :func:`archive`. Leaving the ``with`` block waits for the writes under way."""
+
+    def __init__(self, archive_dir: Path) -> None:
+        self.archive_dir = archive_dir
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future[Path]] = []
+
+    def __enter__(self) -> ArchiveWriter:
+        private_dir(self.archive_dir)  # a read-only or missing disk raises here, before anything is read
+        self._pool = ThreadPoolExecutor(max_workers=ARCHIVE_WRITERS, thread_name_prefix="archive")
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=exc_info[0] is not None)
+            self._pool = None
+
+    def add(self, raw: bytes, digest: str | None = None) -> Path:
+        """Start archiving ``raw`` (``digest``: its :func:`message_hash`, when known); returns where it goes."""
+        if self._pool is None:
+            raise RuntimeError("ArchiveWriter.add outside its with block")
+        digest = digest or message_hash(raw)
+        self._pending.append(self._pool.submit(archive, raw, self.archive_dir, digest))
+        return archived_path(digest, self.archive_dir)
+
+    def wait(self) -> None:
+        """Every message added so far is archived (the first failure raises)."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+
 def archive_all(raws: Sequence[bytes], archive_dir: Path, digests: Sequence[str] | None = None) -> list[Path]:
-    """:func:`archive` of every message (their paths, in order), several at once: each file is still written,
-    flushed to disk and renamed on its own before this returns; the first failure raises, as :func:`archive`.
-    ``digests``: the messages' :func:`message_hash`, in order, when the caller has them already."""
+    """:func:`archive` of every message (their paths, in order), several at once (:class:`ArchiveWriter`); the
+    first failure raises. ``digests``: the messages' :func:`message_hash`, in order, when the caller has them."""
     hashes = list(digests) if digests is not None else [None] * len(raws)
     if len(hashes) != len(raws):
         raise ValueError(f"{len(raws)} messages but {len(hashes)} digests")
     if len(raws) < 2:
         return [archive(raw, archive_dir, digest) for raw, digest in zip(raws, hashes, strict=True)]
-    private_dir(archive_dir)
-    with ThreadPoolExecutor(max_workers=min(ARCHIVE_WRITERS, len(raws)), thread_name_prefix="archive") as pool:
-        return list(pool.map(archive, raws, [archive_dir] * len(raws), hashes))
+    with ArchiveWriter(archive_dir) as writer:
+        paths = [writer.add(raw, digest) for raw, digest in zip(raws, hashes, strict=True)]
+        writer.wait()
+    return paths
 
 
 def archived_path(digest: str, archive_dir: Path) -> Path:

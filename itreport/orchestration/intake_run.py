@@ -53,7 +53,7 @@ from ingestion.load import (
     known_among,
     load,
 )
-from ingestion.mailbox.archive import archive_all, archived_path, message_hash
+from ingestion.mailbox.archive import ArchiveWriter, archived_path, message_hash
 from ingestion.mailbox.headers import fetched_to_inbound, to_inbound
 from ingestion.mailbox.imap import ImapSource
 from ingestion.mailbox.maildir import MaildirSource, MailSource
@@ -249,10 +249,15 @@ def intake_batch(
     registry = registry or default_registry()
     catalogue = catalogue or default_catalogue()
     counts = IntakeCounts()
-    with warehouse.connect(settings) as conn, mail_source(settings) as source:
-        received = fetch_and_archive(conn, source, batch, settings, counts)
+    with (
+        warehouse.connect(settings) as conn,
+        mail_source(settings) as source,
+        ArchiveWriter(settings.archive_dir) as archive,
+    ):
+        received = fetch_and_archive(conn, source, batch, settings, counts, archive)
         accepted_before = AcceptedPairs(conn, batch.planned_at)
         decide(received, settings, registry, catalogue, accepted_before, on_message)
+        archive.wait()  # the batch is on disk (written while it was decided) before anything else is stored
         gx_results: list[tuple[str, ...]] = []
         validate(received, registry, catalogue, settings, stored=gx_results)
         confirm(received, accepted_before, registry)
@@ -362,13 +367,19 @@ def _decide_deferred(
 
 
 def fetch_and_archive(
-    conn: psycopg.Connection, source: MailSource, batch: IntakeBatch, settings: Settings, counts: IntakeCounts
+    conn: psycopg.Connection,
+    source: MailSource,
+    batch: IntakeBatch,
+    settings: Settings,
+    counts: IntakeCounts,
+    archive: ArchiveWriter,
 ) -> list[ReceivedMessage]:
-    """Archive every message of the batch; the ones the ledger does not know yet, in receipt order."""
+    """Start archiving every message of the batch (``archive.wait()`` before storing anything about them); the
+    ones the ledger does not know yet, in receipt order."""
     read = list(source.read(conn, batch))
     counts.seen += len(read)
     digests = [message_hash(message.raw) for _, message in read]
-    paths = archive_all([message.raw for _, message in read], settings.archive_dir, digests)
+    paths = [archive.add(message.raw, digest) for (_, message), digest in zip(read, digests, strict=True)]
     fetched = [(key, path, message, digest) for (key, message), path, digest in zip(read, paths, digests, strict=True)]
     known = known_among(conn, {digest for *_, digest in fetched})
     received = []

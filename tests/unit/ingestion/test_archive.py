@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from ingestion.mailbox.archive import archive, archive_all, archived_path, message_hash
+from ingestion.mailbox.archive import ArchiveWriter, archive, archive_all, archived_path, message_hash
 
 
 def _messages(count: int) -> list[bytes]:
@@ -52,3 +52,22 @@ def test_digests_given_by_the_caller_archive_as_computed_ones(tmp_path):
     assert [path.read_bytes() for path in given] == raws
     with pytest.raises(ValueError):
         archive_all(raws, tmp_path / "short", [message_hash(raws[0])])
+
+
+def test_a_writer_archives_while_its_caller_goes_on_and_wait_raises_what_failed(tmp_path):
+    raws = _messages(12)
+    with ArchiveWriter(tmp_path / "archive") as writer:
+        paths = [writer.add(raw) for raw in raws]  # returns at once: where each message goes
+        writer.wait()
+        assert [path.read_bytes() for path in paths] == raws
+        used = {path.parent.name for path in paths}
+        blocked = next(raw for raw in _messages(300) if message_hash(raw)[:2] not in used)
+        # a file where the message's folder should be: its write fails in a thread, and wait() raises it
+        archived_path(message_hash(blocked), tmp_path / "archive").parent.write_bytes(b"")
+        writer.add(blocked)
+        writer.add(raws[0])
+        with pytest.raises(OSError):
+            writer.wait()
+        writer.wait()  # what failed was raised once: nothing left pending
+    with pytest.raises(RuntimeError):
+        writer.add(raws[0])
