@@ -37,6 +37,7 @@ from ingestion.domain.periods import FIRST_PERIOD, add_months, parse_period
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_MARGIN = 1.15  # another sample is taken only if its longest sample so far, this much longer, fits the budget
+INFORMATIONAL = frozenset({"intake_mixed"})  # figures no target judges: their further samples come last
 HISTORY_BASE = "bench_history_base"  # the rebuilt history after its last close, copied before each month N
 
 
@@ -194,12 +195,13 @@ class Bench:
         return SAMPLE_MARGIN * max(s["sample_seconds"] for s in self.figures[key])
 
     def more_samples(self, progress: Progress) -> None:
-        """Samples 2..repeats of every figure, round by round, cheapest figure first, each only if it still fits
-        the budget (the figures left short are noted)."""
+        """Samples 2..repeats of every figure, round by round, the figures a target judges first (then those only
+        informative, :data:`INFORMATIONAL`), cheapest first, each only if it still fits the budget (the figures left
+        short are noted)."""
         measured = [key for key in self.samplers if self.figures.get(key)]  # a figure whose first sample failed: no
         task = progress.add_task("more samples", total=sum(self.sizes.repeats - len(self.figures[k]) for k in measured))
         for _ in range(self.sizes.repeats - 1):
-            for key in sorted(measured, key=self.one_sample_seconds):
+            for key in sorted(measured, key=lambda key: (key in INFORMATIONAL, self.one_sample_seconds(key))):
                 if len(self.figures[key]) >= self.sizes.repeats:
                     continue
                 if time.perf_counter() - self.started + self.next_sample_estimate(key) > self.sizes.budget_seconds:

@@ -153,6 +153,28 @@ def test_another_sample_is_taken_only_if_the_longest_so_far_fits_the_budget(tmp_
         assert ("figure" in bench.skipped) == (taken < 3)
 
 
+def test_a_figure_no_target_judges_gets_its_next_sample_after_the_others(tmp_path):
+    """Budget left for one more sample of 30 s: the close gets it, not the cheaper mixed intake (informative)."""
+    import time
+
+    from rich.progress import Progress
+
+    bench = _bench(tmp_path, budget=1000.0)
+
+    def take(index: int) -> dict:
+        bench.started -= 30.0  # each sample takes 30 s of the budget
+        return {"index": index}
+
+    for key, seconds in (("intake_mixed", 20.0), ("close", 25.0)):
+        bench.sample(key, take)
+        bench.figures[key][0]["sample_seconds"] = seconds
+    bench.started = time.perf_counter() - (1000.0 - 40.0)
+    with Progress(disable=True) as progress:
+        bench.more_samples(progress)
+    assert (len(bench.figures["close"]), len(bench.figures["intake_mixed"])) == (2, 1)
+    assert "intake_mixed" in bench.skipped
+
+
 def test_bench_steps_select_steps_and_always_keep_start_and_corpora():
     from bench import run
 
