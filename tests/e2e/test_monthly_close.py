@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from support.scratch import mail_files, unprocessed
+from support.scratch import delivered_file, mail_files, unprocessed
 
 from ingestion.domain.periods import format_period
 
@@ -72,7 +72,7 @@ def _expected_warnings(settings, period: date) -> list[tuple[str, str, str, str]
 
     rows = read_ground_truth(settings.maildir.parent / f"messages-{format_period(period)}.csv")
     return sorted(
-        (message_hash(next(settings.maildir.rglob(row["file"])).read_bytes()), row["unit_code"], indicator, code)
+        (message_hash(delivered_file(settings.maildir, row["file"]).read_bytes()), row["unit_code"], indicator, code)
         for row in rows
         for code, indicator in warning_pairs(row["expected_warnings"])
     )
@@ -131,7 +131,7 @@ def test_message_states_match_the_generator(closed_months, settings, warehouse_c
         path = settings.maildir.parent / f"messages-{format_period(period)}.csv"
         with path.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
-                raw = next(settings.maildir.rglob(row["file"])).read_bytes()
+                raw = delivered_file(settings.maildir, row["file"]).read_bytes()
                 state, reason = ledger[message_hash(raw)]
                 assert state == row["expected_state"], (row, reason)
                 if state != "accepted":
