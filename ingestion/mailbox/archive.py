@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -63,20 +62,6 @@ class ArchiveWriter:
         pending, self._pending = self._pending, []
         for future in pending:
             future.result()
-
-
-def archive_all(raws: Sequence[bytes], archive_dir: Path, digests: Sequence[str] | None = None) -> list[Path]:
-    """:func:`archive` of every message (their paths, in order), several at once (:class:`ArchiveWriter`); the
-    first failure raises. ``digests``: the messages' :func:`message_hash`, in order, when the caller has them."""
-    hashes = list(digests) if digests is not None else [None] * len(raws)
-    if len(hashes) != len(raws):
-        raise ValueError(f"{len(raws)} messages but {len(hashes)} digests")
-    if len(raws) < 2:
-        return [archive(raw, archive_dir, digest) for raw, digest in zip(raws, hashes, strict=True)]
-    with ArchiveWriter(archive_dir) as writer:
-        paths = [writer.add(raw, digest) for raw, digest in zip(raws, hashes, strict=True)]
-        writer.wait()
-    return paths
 
 
 def archived_path(digest: str, archive_dir: Path) -> Path:
