@@ -379,8 +379,10 @@ def fetch_and_archive(
     read = list(source.read(conn, batch))
     counts.seen += len(read)
     digests = [message_hash(message.raw) for _, message in read]
-    paths = [archive.add(message.raw, digest) for (_, message), digest in zip(read, digests, strict=True)]
-    fetched = [(key, path, message, digest) for (key, message), path, digest in zip(read, paths, digests, strict=True)]
+    fetched = [
+        (key, archive.add(message.raw, digest), message, digest)
+        for (key, message), digest in zip(read, digests, strict=True)
+    ]
     known = known_among(conn, {digest for *_, digest in fetched})
     received = []
     for key, path, message, digest in fetched:
