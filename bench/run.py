@@ -38,6 +38,7 @@ from ingestion.domain.periods import FIRST_PERIOD, add_months, parse_period
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_MARGIN = 1.15  # another sample is taken only if its longest sample so far, this much longer, fits the budget
 INFORMATIONAL = frozenset({"intake_mixed"})  # figures no target judges: their further samples come last
+NEEDS_NATIONAL = ("intake_national", "workers")  # steps reading the 12,000-unit month the step "national" builds
 HISTORY_BASE = "bench_history_base"  # the rebuilt history after its last close, copied before each month N
 
 
@@ -77,8 +78,12 @@ class Sizes:
         )
 
     def runs(self, key: str) -> bool:
-        """Whether step ``key`` runs (``start`` and ``corpora``, which the others need, always do)."""
-        return not self.steps or key in self.steps or key in ("start", "corpora")
+        """Whether step ``key`` runs (``start`` and ``corpora``, which the others need, always do; ``national``
+        when a step reading its month does)."""
+        needed = {"start", "corpora", *self.steps}
+        if needed & set(NEEDS_NATIONAL):
+            needed.add("national")
+        return not self.steps or key in needed
 
 
 class Bench:

@@ -4,7 +4,10 @@ What runs: the product's own steps (``plan_intake`` → ``intake_batch`` per bat
 Maildir (a slice of the synthetic national month) into a fresh database, the batches handed to a pool of 1, then 2,
 fresh worker processes (each imports the product and GX once, as a Celery worker process does). Not Airflow or
 Celery themselves: their scheduling overhead is the same either way. Times are wall-clock seconds of the whole run
-(plan, batches, finish), worker start included. ``python -m bench.workers WORKERS SEEDS_DIR OUT_JSON`` is one run.
+(plan, batches, finish), worker start included. Each batch decides its messages in its worker's own process
+(``ITREPORT_INTAKE_PROCESSES=1``, as Celery workers running one batch per core are set up), so the comparison is of
+the workers, not of the deciding processes a batch starts. ``python -m bench.workers WORKERS SEEDS_DIR OUT_JSON`` is
+one run.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-SLICE = 3_000  # messages of the national month the comparison runs on (all of a smaller month)
+BATCHES = 4  # batches of the product's size the comparison runs on (all of a smaller month): 2 for each of 2 workers
 WORKER_COUNTS = (1, 2)
 
 
-def slice_maildir(maildir: Path, target: Path, count: int = SLICE) -> Path:
+def slice_maildir(maildir: Path, target: Path, count: int) -> Path:
     """The first ``count`` messages of ``maildir`` as symbolic links under ``target/new``, made afresh: intake
     files the links it read into the Maildir's processed folder."""
     shutil.rmtree(target, ignore_errors=True)
@@ -40,12 +43,14 @@ def measure(bench: Any, maildir: Path, seeds_dir: Path) -> dict[str, Any]:
     import subprocess
 
     runs = {}
+    count = BATCHES * bench.settings().intake_batch_size
     for workers in WORKER_COUNTS:
-        mail = slice_maildir(maildir, bench.home / "mail" / "workers")
+        mail = slice_maildir(maildir, bench.home / "mail" / "workers", count)
         url = bench.database(f"bench_workers_{workers}")
         out = bench.logs / f"workers-{workers}.json"
         out.unlink(missing_ok=True)
         env = bench.env | {"ITREPORT_WAREHOUSE_URL": url, "ITREPORT_MAILDIR": str(mail)}
+        env["ITREPORT_INTAKE_PROCESSES"] = "1"
         command = [sys.executable, "-m", "bench.workers", str(workers), str(seeds_dir), str(out)]
         with (bench.logs / f"workers-{workers}.log").open("wb") as log:
             subprocess.run(
@@ -113,7 +118,8 @@ def row(figures: dict[str, Any] | None):  # -> bench.targets.Row
     one, two = runs[1], runs[2]
     return Row(
         f"{what} ({one['messages']} messages of the national month, {one['batches']} batches of {one['batch_size']}, "
-        f"the product's plan → intake_batch → finish with batches in 1 vs 2 fresh processes, {figures['cores']} cores)",
+        f"the product's plan → intake_batch → finish with batches in 1 vs 2 fresh processes, each batch decided in its "
+        f"worker's own process, {figures['cores']} cores)",
         f"2 workers {one['seconds'] / two['seconds']:.2f}× faster",
         f"1 worker {one['seconds']:.1f} s, 2 workers {two['seconds']:.1f} s",
         one["seconds"] / two["seconds"],

@@ -40,7 +40,17 @@ from ingestion.domain.records import (
 from ingestion.domain.registry import Registry, ReportingUnit
 from ingestion.mailbox.headers import authentication_failure, parse_bytes
 
-__all__ = ["OLE2_MAGIC", "Assessment", "assess", "attachments", "doc_payloads", "quarantine_invalid", "word_kind"]
+__all__ = [
+    "OLE2_MAGIC",
+    "Assessment",
+    "assess",
+    "attachments",
+    "doc_payloads",
+    "may_hold_doc",
+    "processing_error",
+    "quarantine_invalid",
+    "word_kind",
+]
 
 WORDISH_NAME = re.compile(r"\.(docx?|docm|rtf)$", re.IGNORECASE)
 WORDISH_TYPES = ("msword", "wordprocessingml", "ms-word")
@@ -75,11 +85,16 @@ def payload_key(payload: bytes) -> str:
 _OLE2_SIGNS = (b"0M8R4KGxGu", b"=D0=CF=11=E0", OLE2_MAGIC[:4])
 
 
+def may_hold_doc(raw: bytes) -> bool:
+    """Whether a message shows a sign of an OLE2 (.doc) file (only speed depends on it: a .doc missed here is
+    converted on its own when the message is assessed)."""
+    return any(sign in raw for sign in _OLE2_SIGNS)
+
+
 def doc_payloads(raw: bytes, parsed: EmailMessage | None = None) -> dict[str, bytes]:
-    """The .doc attachments of a message by content hash, so a run can convert them all in one batch. A message
-    without any sign of an OLE2 file is not looked at (only speed depends on it: a .doc missed here is
-    converted on its own when the message is assessed). ``parsed``: the message already parsed."""
-    if not any(sign in raw for sign in _OLE2_SIGNS):
+    """The .doc attachments of a message by content hash, so a run can convert them all in one batch (a message
+    without :func:`may_hold_doc` is not looked at). ``parsed``: the message already parsed."""
+    if not may_hold_doc(raw):
         return {}
     msg = parsed if parsed is not None else parse_bytes(raw)
     return {payload_key(a.payload): a.payload for a in attachments(msg) if _safe_kind(a) == "doc"}
@@ -118,6 +133,12 @@ def _parse_attachment(attachment: Attachment, catalogue: Catalogue, converted: M
     except Exception as error:  # any parser failure is the file's problem, reported to the agency
         raise UnreadableAttachment(attachment.filename, f"{type(error).__name__}: {error}") from error
     raise UnreadableAttachment(attachment.filename, "not a Word document (.doc/.docx)")
+
+
+def processing_error(digest: str, error: Exception) -> Assessment:
+    """Staff read the exception (``reason_en``); the agency's text (``reason_vi``) says only that staff will check."""
+    state, vi, en = explain("processing_error", detail_en=f"{type(error).__name__}: {error}")
+    return Assessment(Decision(digest, state, "processing_error", vi, en))
 
 
 def _decision(

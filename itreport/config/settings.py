@@ -20,7 +20,8 @@
 | ITREPORT_ALERT_TO | lanhdao.cntt@mic.gov.example | comma-separated ministry staff who get compliance alerts |
 | ITREPORT_TIMEZONE | Asia/Ho_Chi_Minh | timezone of the deadline |
 | ITREPORT_DEADLINE_DAY | 22 | reports are due before this day 00:00 |
-| ITREPORT_INTAKE_BATCH_SIZE | 500 | messages per intake batch (one transaction, one mapped task each): bounds memory |
+| ITREPORT_INTAKE_BATCH_SIZE | 1000 | messages per intake batch (one transaction, one mapped task each): bounds memory |
+| ITREPORT_INTAKE_PROCESSES | the usable cores | processes deciding a batch's messages (1: the task's own process) |
 | ITREPORT_JUMP_POINTS | 30 | a percent indicator moving more than this many points in a month gets a warning |
 | ITREPORT_NOTIFY_MAX_AGE_DAYS | 30 | replies and alerts only about recent mail and deadlines (backfills mail nobody) |
 | ITREPORT_DBT_PROJECT_DIR | the checkout's ``dbt_project/`` (wheel: its bundled copy) | the dbt project dbt runs |
@@ -79,7 +80,8 @@ class Settings:
     issuing_department: str = "Cục Ứng dụng công nghệ thông tin"
     dbt_warehouse_url: str | None = None  # None: dbt connects like the tasks (ITREPORT_WAREHOUSE_URL)
     dbt_unit_tests: bool = False  # production runs test the data, not the SQL (CI runs the unit tests)
-    intake_batch_size: int = 500  # messages per intake batch: one transaction and one mapped task each
+    intake_batch_size: int = 1000  # messages per intake batch: one transaction and one mapped task each
+    intake_processes: int = 1  # processes deciding a batch's messages (from_env: the cores this process may use)
 
     @classmethod
     def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None) -> Settings:
@@ -114,7 +116,10 @@ class Settings:
             issuing_department=env.get("ITREPORT_ISSUING_DEPARTMENT") or "Cục Ứng dụng công nghệ thông tin",
             dbt_warehouse_url=env.get("ITREPORT_DBT_WAREHOUSE_URL") or None,
             dbt_unit_tests=_flag(env.get("ITREPORT_DBT_UNIT_TESTS") or "false", "ITREPORT_DBT_UNIT_TESTS"),
-            intake_batch_size=_positive(env.get("ITREPORT_INTAKE_BATCH_SIZE") or "500", "ITREPORT_INTAKE_BATCH_SIZE"),
+            intake_batch_size=_positive(env.get("ITREPORT_INTAKE_BATCH_SIZE") or "1000", "ITREPORT_INTAKE_BATCH_SIZE"),
+            intake_processes=_positive(
+                env.get("ITREPORT_INTAKE_PROCESSES") or str(usable_cores()), "ITREPORT_INTAKE_PROCESSES"
+            ),
         )
 
     @cached_property
@@ -201,6 +206,13 @@ def _flag(value: str, name: str) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count, where the OS says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _positive(value: str, name: str) -> int:

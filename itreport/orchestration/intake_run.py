@@ -31,12 +31,10 @@ from pathlib import Path
 import psycopg
 
 from ingestion.accepted import AcceptedPairs
-from ingestion.decide.classify import assess, confirm_notices, doc_payloads, quarantine_invalid
-from ingestion.decide.reasons import explain
+from ingestion.decide.classify import assess, confirm_notices, doc_payloads, processing_error, quarantine_invalid
+from ingestion.decide.workers import DecideContext, Deciders
 from ingestion.domain.catalogue import Catalogue, default_catalogue
 from ingestion.domain.records import (
-    Assessment,
-    Decision,
     DeferredNotice,
     IntakeBatch,
     PlannedMessage,
@@ -189,12 +187,21 @@ def run_intake(
     A mailbox that cannot be read raises (``ImapError``): the task fails rather than read nothing."""
     registry = registry or default_registry()
     catalogue = catalogue or default_catalogue()
-    plan = plan_intake(settings)
-    outcomes = [
-        intake_batch(settings, batch, registry=registry, catalogue=catalogue, on_message=on_message)
-        for batch in plan.batches
-    ]
+    with deciders_for(settings, registry, catalogue) as deciders:  # forked once, before anything else starts
+        plan = plan_intake(settings)
+        outcomes = [
+            intake_batch(
+                settings, batch, registry=registry, catalogue=catalogue, on_message=on_message, deciders=deciders
+            )
+            for batch in plan.batches
+        ]
     return finish_intake(settings, plan, outcomes, registry=registry, catalogue=catalogue)
+
+
+def deciders_for(settings: Settings, registry: Registry, catalogue: Catalogue) -> Deciders:
+    """Worker processes deciding messages (``ITREPORT_INTAKE_PROCESSES``), to enter before intake's stages."""
+    context = DecideContext(registry, catalogue, settings.deadline, settings.authserv_id, settings.mx_host)
+    return Deciders(context, settings.intake_processes)
 
 
 def plan_intake(settings: Settings, *, batch_size: int | None = None) -> IntakePlan:
@@ -244,19 +251,22 @@ def intake_batch(
     registry: Registry | None = None,
     catalogue: Catalogue | None = None,
     on_message: Callable[[], None] | None = None,
+    deciders: Deciders | None = None,
 ) -> BatchOutcome:
-    """One batch in one transaction: archive, decide, check with GX, load, remember what was read."""
+    """One batch in one transaction: archive, decide, check with GX, load, remember what was read. ``deciders``:
+    started workers (:func:`deciders_for`; by default the batch starts its own)."""
     registry = registry or default_registry()
     catalogue = catalogue or default_catalogue()
     counts = IntakeCounts()
     with (
+        contextlib.nullcontext(deciders) if deciders else deciders_for(settings, registry, catalogue) as deciders,
         warehouse.connect(settings) as conn,
         mail_source(settings) as source,
         ArchiveWriter(settings.archive_dir) as archive,
     ):
         received = fetch_and_archive(conn, source, batch, settings, counts, archive)
         accepted_before = AcceptedPairs(conn, batch.planned_at)
-        decide(received, settings, registry, catalogue, accepted_before, on_message)
+        decide(received, settings, catalogue, deciders, on_message)
         archive.wait()  # the batch is on disk (written while it was decided) before anything else is stored
         gx_results: list[tuple[str, ...]] = []
         validate(received, registry, catalogue, settings, stored=gx_results)
@@ -402,33 +412,20 @@ def fetch_and_archive(
 def decide(
     received: Sequence[ReceivedMessage],
     settings: Settings,
-    registry: Registry,
     catalogue: Catalogue,
-    accepted_before: AcceptedPairs,
+    deciders: Deciders,
     on_message: Callable[[], None] | None = None,
 ) -> None:
-    """Assess each message; one that fails unexpectedly becomes ``processing_error`` and the others go on."""
+    """Assess each message (on the deciders' workers); one that fails unexpectedly becomes ``processing_error``
+    and the others go on. A "same as" notice is decided as if its previous month were accepted: :func:`confirm`
+    checks that in receipt order."""
     converted = convert_docs(received, catalogue=catalogue, cache_dir=settings.home / "cache" / "doc-to-docx")
-    accepted_now = accepted_before.copy()  # "same as" notices need the previous month, also from this run
-    for item in received:
-        try:
-            item.assessment = assess(
-                item.message,
-                registry=registry,
-                catalogue=catalogue,
-                deadline=settings.deadline,
-                converted=converted,
-                accepted=accepted_now,
-                authserv_id=settings.authserv_id,
-                mx_host=settings.mx_host,
-            )
-        except Exception as error:
-            log.exception("message %s could not be processed", item.message.message_hash)
-            item.assessment = processing_error(item.message.message_hash, error)
+    decisions = deciders.decide([item.message for item in received], converted)
+    for item, decided in zip(received, decisions, strict=True):
+        if decided.failure:
+            log.error("message %s could not be processed:\n%s", item.message.message_hash, decided.failure)
+        item.assessment = decided.assessment
         item.message = replace(item.message, raw=b"", parsed=None)  # archived and decided: free the batch's bytes
-        submission = item.decided.submission
-        if submission is not None:
-            accepted_now.add((submission.unit_code, submission.period))
         if on_message:
             on_message()
 
@@ -499,12 +496,6 @@ def record_run_warnings(
         record_value_warnings(conn, reports, catalogue, jump_points=settings.jump_points)
         for reports in iter_reports_loaded_since(conn, planned_at, settings.intake_batch_size)
     )
-
-
-def processing_error(digest: str, error: Exception) -> Assessment:
-    """Staff read the exception (``reason_en``); the agency's text (``reason_vi``) says only that staff will check."""
-    state, vi, en = explain("processing_error", detail_en=f"{type(error).__name__}: {error}")
-    return Assessment(Decision(digest, state, "processing_error", vi, en))
 
 
 def convert_docs(

@@ -175,7 +175,7 @@ def test_a_figure_no_target_judges_gets_its_next_sample_after_the_others(tmp_pat
     assert "intake_mixed" in bench.skipped
 
 
-def test_bench_steps_select_steps_and_always_keep_start_and_corpora():
+def test_bench_steps_select_steps_and_the_steps_they_need():
     from bench import run
 
     every = run.Sizes.from_env({})
@@ -188,3 +188,6 @@ def test_bench_steps_select_steps_and_always_keep_start_and_corpora():
         "close",
         "month_n",
     ]
+    assert not some.runs("national")
+    national = run.Sizes.from_env({"BENCH_STEPS": "workers"})
+    assert national.runs("national") and national.runs("workers") and not national.runs("intake_national")

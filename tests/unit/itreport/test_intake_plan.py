@@ -54,7 +54,7 @@ def test_counts_of_batches_add_up():
 def test_batch_size_setting():
     from itreport.config.settings import Settings
 
-    assert Settings.from_env({}).intake_batch_size == 500
+    assert Settings.from_env({}).intake_batch_size == 1000
     assert Settings.from_env({"ITREPORT_INTAKE_BATCH_SIZE": "40"}).intake_batch_size == 40
     with pytest.raises(ValueError, match="ITREPORT_INTAKE_BATCH_SIZE"):
         Settings.from_env({"ITREPORT_INTAKE_BATCH_SIZE": "0"})
@@ -73,3 +73,14 @@ def test_the_maildir_listing_skips_deliveries_in_progress(tmp_path):
     assert [(f.key, f.size) for f in listed] == [("cur/1.a:2,S", 2), ("new/2.b", 1)]
     assert read_message(tmp_path, "new/2.b")[0] == b"B"
     assert read_message(tmp_path, "new/gone") is None
+
+
+def test_intake_processes_setting():
+    import os
+
+    from itreport.config.settings import Settings
+
+    assert Settings.from_env({}).intake_processes == len(os.sched_getaffinity(0))
+    assert Settings.from_env({"ITREPORT_INTAKE_PROCESSES": "1"}).intake_processes == 1
+    with pytest.raises(ValueError, match="ITREPORT_INTAKE_PROCESSES"):
+        Settings.from_env({"ITREPORT_INTAKE_PROCESSES": "0"})

@@ -1,0 +1,141 @@
+"""A batch's messages decided side by side, in worker processes, one per core.
+
+Deciding a message (its MIME tree, the attachment's unzip and XML walk, the classification) is Python on the
+CPU, so one process decides one message at a time whatever the machine has. :class:`Deciders` forks its workers
+when it starts (before the batch opens a connection or starts its archive threads), sends each message with its
+bytes, and yields the decisions in the messages' order.
+
+What depends on the order of the messages is decided after, in receipt order: a "same as" notice is decided here
+as if its previous month were accepted (:data:`ANY_PREVIOUS`), and :func:`classify.confirm_notices` keeps it only
+if that month was accepted before it (the same verdict as deciding one message after another).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+
+from ingestion.decide.classify import assess, may_hold_doc, processing_error
+from ingestion.domain.catalogue import Catalogue
+from ingestion.domain.periods import DeadlineRule
+from ingestion.domain.records import Assessment, InboundMessage
+from ingestion.domain.registry import Registry
+
+CHUNKS_PER_WORKER = 4  # a batch goes out in this many chunks per worker: a slow chunk holds up little
+
+
+class AnyPrevious:
+    """Every (unit, month) pair: a notice's previous month is confirmed later, in receipt order."""
+
+    def __contains__(self, pair: object) -> bool:
+        return True
+
+
+ANY_PREVIOUS = AnyPrevious()
+
+
+@dataclass(frozen=True)
+class DecideContext:
+    """What deciding a message needs besides the message: the same for a whole run."""
+
+    registry: Registry
+    catalogue: Catalogue
+    deadline: DeadlineRule
+    authserv_id: str | None = None
+    mx_host: str | None = None
+
+
+@dataclass(frozen=True)
+class Decided:
+    assessment: Assessment
+    failure: str | None = None  # the traceback of an unexpected error (the assessment says processing_error)
+
+
+def decide_one(message: InboundMessage, context: DecideContext, converted: Mapping[str, bytes]) -> Decided:
+    """One message; an unexpected error becomes ``processing_error`` for this message alone."""
+    try:
+        assessment = assess(
+            message,
+            registry=context.registry,
+            catalogue=context.catalogue,
+            deadline=context.deadline,
+            converted=converted,
+            accepted=ANY_PREVIOUS,
+            authserv_id=context.authserv_id,
+            mx_host=context.mx_host,
+        )
+    except Exception as error:
+        return Decided(processing_error(message.message_hash, error), traceback.format_exc())
+    return Decided(assessment)
+
+
+class Deciders:
+    """``processes`` workers (1: every message in this process), started on entering the ``with`` block."""
+
+    def __init__(self, context: DecideContext, processes: int) -> None:
+        self.context = context
+        self.processes = max(1, processes)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Deciders:
+        if self.processes > 1:
+            self._pool = ProcessPoolExecutor(
+                self.processes,
+                mp_context=multiprocessing.get_context("fork"),  # the imports, registry and catalogue come along
+                initializer=_start_worker,
+                initargs=(self.context, os.getpid()),
+            )
+            self._pool.submit(int).result()  # a forked pool starts all its workers at its first task: now
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def decide(self, messages: Sequence[InboundMessage], converted: Mapping[str, bytes]) -> Iterator[Decided]:
+        """Each message decided, in the order given. ``converted``: .doc attachments converted to .docx."""
+        if self._pool is None or len(messages) < 2:
+            yield from (decide_one(message, self.context, converted) for message in messages)
+            return
+        work = [  # a worker parses the bytes itself (a parsed tree does not pickle)
+            (replace(message, parsed=None), converted if converted and may_hold_doc(message.raw) else {})
+            for message in messages
+        ]
+        chunk = max(1, min(32, len(work) // (self.processes * CHUNKS_PER_WORKER)))
+        yield from self._pool.map(_decide_in_worker, work, chunksize=chunk)
+
+
+_context: DecideContext | None = None
+
+
+def _start_worker(context: DecideContext, parent: int) -> None:
+    global _context
+    _context = context
+    _die_with_parent(parent)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker whose batch's process is killed (SIGKILL, out of memory) is killed too: it would otherwise wait
+    for work forever, holding the task's output pipes open. Linux only (prctl); elsewhere, workers end when the
+    pool shuts down."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+
+
+def _decide_in_worker(work: tuple[InboundMessage, Mapping[str, bytes]]) -> Decided:
+    assert _context is not None, "started by Deciders"
+    message, converted = work
+    return decide_one(message, _context, converted)

@@ -1,0 +1,85 @@
+"""Deciding a batch in worker processes: the same decisions, in the same order, as one message after another."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from support.mail_builders import MX
+
+from ingestion.decide.classify import confirm_notices
+from ingestion.decide.workers import DecideContext, Deciders
+from ingestion.domain.catalogue import default_catalogue
+from ingestion.domain.periods import DeadlineRule
+from ingestion.domain.records import InboundMessage
+from ingestion.domain.registry import default_registry
+from ingestion.mailbox.headers import to_inbound
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "mail"
+RECEIVED = datetime(2009, 7, 10, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def context() -> DecideContext:
+    return DecideContext(default_registry(), default_catalogue(), DeadlineRule(), authserv_id=MX, mx_host=MX)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> dict[str, InboundMessage]:
+    """The test corpus's agency mail (reports, notices, .doc, hostile files) by file name, received on 10 July 2009."""
+    return {
+        path.name: to_inbound(path.read_bytes(), source="test", mx_host=MX, received_at=RECEIVED)
+        for path in sorted(CORPUS.glob("*.eml"))
+    }
+
+
+@pytest.fixture(scope="module")
+def messages(corpus) -> list[InboundMessage]:
+    return list(corpus.values())
+
+
+def _outcome(decided) -> tuple:
+    assessment = decided.assessment
+    submission = assessment.submission
+    values = sorted((v.indicator_code, v.value_number, v.value_text) for v in submission.values) if submission else []
+    return dataclasses.astuple(assessment.decision), values, decided.failure
+
+
+def test_workers_decide_as_one_process_does_in_the_same_order(context, messages):
+    with Deciders(context, 1) as alone:
+        expected = [_outcome(d) for d in alone.decide(messages, {})]
+    with Deciders(context, 2) as workers:
+        pool_pids = {p.pid for p in workers._pool._processes.values()}  # type: ignore[union-attr]
+        decided = [_outcome(d) for d in workers.decide(messages, {})]
+    assert len(pool_pids) == 2 and os.getpid() not in pool_pids
+    assert decided == expected
+    assert [d[0][0] for d in decided] == [m.message_hash for m in messages]
+    assert {"accepted", "accepted_notice", "ambiguous", "attachment_too_complex"} <= {d[0][2] for d in decided}
+
+
+def test_a_notice_is_decided_as_if_its_previous_month_were_accepted(context, corpus):
+    """Receipt order is checked afterwards (classify.confirm_notices), so a worker needs no other message: the
+    notice whose June report is nowhere is accepted here, and confirm_notices turns it down."""
+    notices = [corpus["02_july_notice_after_june.eml"], corpus["03_notice_without_june.eml"]]
+    with Deciders(context, 2) as workers:
+        decided = [d.assessment for d in workers.decide(notices, {})]
+    assert [a.decision.reason_code for a in decided] == ["accepted_notice", "accepted_notice"]
+    confirmed = confirm_notices(decided, frozenset(), context.registry)
+    assert [a.decision.reason_code for a in confirmed] == ["notice_without_previous", "notice_without_previous"]
+    june = {(a.submission.unit_code, date(2009, 6, 1)) for a in decided if a.submission}
+    confirmed = confirm_notices(decided, june, context.registry)
+    assert [a.decision.reason_code for a in confirmed] == ["accepted_notice", "accepted_notice"]
+
+
+def test_an_unexpected_error_is_that_messages_alone(context, messages):
+    broken = dataclasses.replace(messages[0], received_at=None)  # intake always sets it: assess asserts it
+    batch = [messages[1], broken, messages[2]]
+    with Deciders(context, 2) as workers:
+        decided = list(workers.decide(batch, {}))
+    assert [d.assessment.decision.reason_code for d in decided][1] == "processing_error"
+    assert "AssertionError" in decided[1].assessment.decision.reason_en and "Traceback" in (decided[1].failure or "")
+    assert decided[0].failure is None and decided[2].failure is None
+    assert decided[0].assessment.decision.reason_code != "processing_error"
