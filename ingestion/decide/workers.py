@@ -77,7 +77,9 @@ def decide_one(message: InboundMessage, context: DecideContext, converted: Mappi
 
 
 class Deciders:
-    """``processes`` workers (1: every message in this process), started on entering the ``with`` block."""
+    """``processes`` workers (1: every message in this process), started on entering the ``with`` block. A daemonic
+    process (a task in a Celery prefork worker) may not start processes: it decides every message itself, and
+    Celery's worker processes share the batches instead."""
 
     def __init__(self, context: DecideContext, processes: int) -> None:
         self.context = context
@@ -85,7 +87,7 @@ class Deciders:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Deciders:
-        if self.processes > 1:
+        if self.processes > 1 and not multiprocessing.current_process().daemon:
             self._pool = ProcessPoolExecutor(
                 self.processes,
                 mp_context=multiprocessing.get_context("fork"),  # the imports, registry and catalogue come along

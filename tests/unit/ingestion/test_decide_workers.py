@@ -83,3 +83,24 @@ def test_an_unexpected_error_is_that_messages_alone(context, messages):
     assert "AssertionError" in decided[1].assessment.decision.reason_en and "Traceback" in (decided[1].failure or "")
     assert decided[0].failure is None and decided[2].failure is None
     assert decided[0].assessment.decision.reason_code != "processing_error"
+
+
+def _decide_in_a_daemon(context, messages, results) -> None:
+    with Deciders(context, 2) as deciders:
+        decided = [d.assessment.decision.reason_code for d in deciders.decide(messages, {})]
+        results.put((deciders._pool is None, decided))
+
+
+def test_a_daemonic_process_decides_in_its_own_process(context, messages):
+    """A Celery prefork worker's task is a daemonic process, which may not start processes of its own."""
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    results = fork.Queue()
+    daemon = fork.Process(target=_decide_in_a_daemon, args=(context, messages[:3], results), daemon=True)
+    daemon.start()
+    in_process, decided = results.get(timeout=120)
+    daemon.join()
+    with Deciders(context, 1) as alone:
+        expected = [d.assessment.decision.reason_code for d in alone.decide(messages[:3], {})]
+    assert daemon.exitcode == 0 and in_process and decided == expected
