@@ -238,9 +238,14 @@ def _configure_stores(config_path: Path) -> None:
                 "class_name": "RememberingSiteIndexBuilder",
                 "validation_results_limit": VALIDATION_RESULTS_IN_INDEX,
                 "entries_file": f"{state}/data_docs_index.json",
+                "view": _view("CachedIndexPageView", state),
             },
             "site_section_builders": {  # GX's sections, rendering the pages an update is given without listing
-                section: {"module_name": "expectations.data_docs_index", "class_name": "GivenPagesSectionBuilder"}
+                section: {
+                    "module_name": "expectations.data_docs_index",
+                    "class_name": "GivenPagesSectionBuilder",
+                    "view": _view("CachedPageView", state),
+                }
                 for section in ("expectations", "validations", "profiling")
             },
         }
@@ -249,6 +254,15 @@ def _configure_stores(config_path: Path) -> None:
         STATE_VARIABLE + "} (Settings.home/gx).\n"
     )
     config_path.write_text(header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _view(class_name: str, state: str) -> dict[str, str]:
+    """GX's page view, keeping its templates' compiled code in the state folder (expectations.data_docs_views)."""
+    return {
+        "module_name": "expectations.data_docs_views",
+        "class_name": class_name,
+        "bytecode_cache_dir": f"{state}/data_docs_templates",
+    }
 
 
 def stale_suites(catalogue: Catalogue | None = None, directory: Path = SUITES_DIR) -> Iterable[str]:

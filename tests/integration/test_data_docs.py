@@ -136,3 +136,37 @@ def test_an_update_parses_the_keys_it_lists_and_renders_the_pages_it_is_given(tm
     html = (home / "gx" / "data_docs" / "index.html").read_text(encoding="utf-8")
     for key in first + second:
         assert key[-1] in html
+
+
+def test_an_update_renders_gx_templates_from_the_code_an_earlier_update_compiled(tmp_path, monkeypatch):
+    """Each update makes new views (a Jinja environment each): GX's templates are compiled once, into the state
+    folder, and later updates render the same pages from that code."""
+    import jinja2
+
+    from expectations.project import data_docs_dir, state_dir
+    from expectations.validate import update_data_docs, validate_submissions
+
+    home = tmp_path / "home"
+    stored: list[tuple[str, ...]] = []
+    validate_submissions([real_submission("one", **{"3_3": "150"})], CATALOGUE, home=home, stored=stored)
+    update_data_docs(home, stored)
+    compiled = state_dir(home) / "data_docs_templates"
+    assert sorted(path.suffix for path in compiled.iterdir()) == [".cache"] * len(list(compiled.iterdir()))
+    assert len(list(compiled.iterdir())) >= 3  # page, section, component templates at least
+    assert compiled.stat().st_mode & 0o077 == 0  # the state folder's code: the owner's alone
+    (page,) = (data_docs_dir(home) / "validations").rglob("*.html")
+    first_render = page.read_text(encoding="utf-8")
+    page.unlink()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a GX template compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "_generate", refuse)
+    update_data_docs(home, stored)
+
+    def without_times(html: str) -> str:  # a page shows when it was rendered
+        import re
+
+        return re.sub(r"\d{8}T\d{6}\.\d{6}Z|\d{4}-\d{2}-\d{2}[ T][\d:.]+(\+00:00|Z)?", "", html)
+
+    assert without_times(page.read_text(encoding="utf-8")) == without_times(first_render)

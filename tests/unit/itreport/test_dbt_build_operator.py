@@ -1,5 +1,6 @@
 """The monthly dbt build's operator: its behaviour flags name the same source as dbt_common's own lookup, and the
-build writes no JSON artifacts (nothing reads them) while keeping the partial parse."""
+build writes no JSON artifacts (nothing reads them) while keeping the partial parse, and dbt's Jinja code is
+compiled once, not in every build."""
 
 from __future__ import annotations
 
@@ -75,3 +76,67 @@ def test_the_partial_parse_is_cached_without_a_manifest(tmp_path: Path) -> None:
 
     cached = _get_latest_partial_parse(tmp_path / "project", operator.cache_dir)
     assert cached is not None and cached.read_bytes() == b"parsed"
+
+
+@pytest.fixture
+def template_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """dbt's Jinja environments keep their compiled code in a folder for one test (Jinja's own compile after)."""
+    from dbt_common.clients.jinja import MacroFuzzEnvironment, NativeSandboxEnvironment
+
+    for environment_class in (MacroFuzzEnvironment, NativeSandboxEnvironment):
+        monkeypatch.setattr(environment_class, "compile", environment_class.compile)
+    folder = tmp_path / "jinja"
+    dbt_build.use_template_code_cache(folder)
+    return folder
+
+
+MACRO = "{% set greeting = 'hello' %}{{ greeting }} {{ who | upper }}"
+
+
+def test_a_template_compiled_once_is_rendered_from_its_code_in_a_later_process(
+    template_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jinja2
+    from dbt_common.clients.jinja import get_template, render_template
+
+    first = render_template(get_template(MACRO, {}), {"who": "ministry"})
+    assert first == "hello MINISTRY"
+    assert len(list(template_cache.iterdir())) == 1
+    assert template_cache.stat().st_mode & 0o077 == 0  # code loaded from there: the owner's alone
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "_generate", refuse)  # what a new process would do without the cache
+    assert render_template(get_template(MACRO, {}), {"who": "agency"}) == "hello AGENCY"
+    with pytest.raises(Exception, match="compiled again"):  # another source is compiled (dbt wraps the error)
+        get_template(MACRO.replace("hello", "hi"), {})
+
+
+def test_the_native_and_the_text_environment_keep_apart_entries_for_one_source(template_cache: Path) -> None:
+    from dbt_common.clients.jinja import get_template, render_template
+
+    assert render_template(get_template("{{ 1 + 2 }}", {}), {}) == "3"
+    assert str(render_template(get_template("{{ 1 + 2 }}", {}, native=True), {})) == "3"
+    assert len(list(template_cache.iterdir())) == 2
+
+
+def test_an_unreadable_entry_is_compiled_again(template_cache: Path) -> None:
+    from dbt_common.clients.jinja import get_template, render_template
+
+    render_template(get_template(MACRO, {}), {"who": "a"})
+    (entry,) = template_cache.iterdir()
+    entry.write_bytes(b"torn")
+
+    assert render_template(get_template(MACRO, {}), {"who": "b"}) == "hello B"
+    assert entry.read_bytes() != b"torn"
+
+
+def test_caching_twice_in_one_process_wraps_jinja_once(template_cache: Path, tmp_path: Path) -> None:
+    from dbt_common.clients.jinja import MacroFuzzEnvironment, get_template, render_template
+
+    dbt_build.use_template_code_cache(tmp_path / "other")
+    assert MacroFuzzEnvironment.compile.cached_in == tmp_path / "other"
+    assert MacroFuzzEnvironment.compile.__wrapped__.__qualname__ == "Environment.compile"
+    render_template(get_template(MACRO, {}), {"who": "a"})
+    assert len(list((tmp_path / "other").iterdir())) == 1
