@@ -43,9 +43,9 @@ from ingestion.mailbox.headers import authentication_failure, parse_bytes
 __all__ = [
     "OLE2_MAGIC",
     "Assessment",
+    "ConversionNeeded",
     "assess",
     "attachments",
-    "doc_payloads",
     "may_hold_doc",
     "processing_error",
     "quarantine_invalid",
@@ -54,6 +54,16 @@ __all__ = [
 
 WORDISH_NAME = re.compile(r"\.(docx?|docm|rtf)$", re.IGNORECASE)
 WORDISH_TYPES = ("msword", "wordprocessingml", "ms-word")
+
+
+class ConversionNeeded(Exception):
+    """A .doc attachment antiword's text cannot place, met while deciding with ``defer_conversion``: the run
+    converts every such file of a batch in one LibreOffice batch, then decides its message again."""
+
+    def __init__(self, payload: bytes) -> None:
+        super().__init__("a .doc attachment to convert with LibreOffice")
+        self.key = payload_key(payload)
+        self.payload = payload
 
 
 class UnreadableAttachment(Exception):
@@ -86,28 +96,14 @@ _OLE2_SIGNS = (b"0M8R4KGxGu", b"=D0=CF=11=E0", OLE2_MAGIC[:4])
 
 
 def may_hold_doc(raw: bytes) -> bool:
-    """Whether a message shows a sign of an OLE2 (.doc) file (only speed depends on it: a .doc missed here is
-    converted on its own when the message is assessed)."""
+    """Whether a message shows a sign of an OLE2 (.doc) file (only speed depends on it: a worker deciding a
+    message without it is not sent the batch's converted files)."""
     return any(sign in raw for sign in _OLE2_SIGNS)
 
 
-def doc_payloads(raw: bytes, parsed: EmailMessage | None = None) -> dict[str, bytes]:
-    """The .doc attachments of a message by content hash, so a run can convert them all in one batch (a message
-    without :func:`may_hold_doc` is not looked at). ``parsed``: the message already parsed."""
-    if not may_hold_doc(raw):
-        return {}
-    msg = parsed if parsed is not None else parse_bytes(raw)
-    return {payload_key(a.payload): a.payload for a in attachments(msg) if _safe_kind(a) == "doc"}
-
-
-def _safe_kind(attachment: Attachment) -> str | None:
-    try:
-        return check_attachment(attachment)
-    except AttachmentProblem:
-        return None
-
-
-def _parse_attachment(attachment: Attachment, catalogue: Catalogue, converted: Mapping[str, bytes]) -> ParsedReport:
+def _parse_attachment(
+    attachment: Attachment, catalogue: Catalogue, converted: Mapping[str, bytes], defer_conversion: bool = False
+) -> ParsedReport:
     from ingestion.documents.doc_convert import doc_text_with_antiword, doc_to_docx_bytes, libreoffice_available
     from ingestion.documents.doc_text_reader import parse_doc_text
     from ingestion.documents.docx_reader import parse_report
@@ -125,11 +121,15 @@ def _parse_attachment(attachment: Attachment, catalogue: Catalogue, converted: M
             docx = converted.get(payload_key(attachment.payload))
             if docx is None and not libreoffice_available():  # antiword's text is the fallback
                 return parse_doc_text(doc_text_with_antiword(attachment.payload), catalogue=catalogue)
+            if docx is None and defer_conversion:
+                raise ConversionNeeded(attachment.payload)
             report = parse_report(docx or doc_to_docx_bytes(attachment.payload), catalogue=catalogue)
             if not report.values:  # LibreOffice flattened the table (seen with hand-made tables): ask antiword
                 fallback = parse_doc_text(doc_text_with_antiword(attachment.payload), catalogue=catalogue)
                 return fallback if fallback.values else report
             return report
+    except ConversionNeeded:
+        raise
     except Exception as error:  # any parser failure is the file's problem, reported to the agency
         raise UnreadableAttachment(attachment.filename, f"{type(error).__name__}: {error}") from error
     raise UnreadableAttachment(attachment.filename, "not a Word document (.doc/.docx)")
@@ -165,6 +165,7 @@ class IntakeContext:
     accepted: Container[tuple[str, date]]
     authserv_id: str | None
     mx_host: str | None
+    defer_conversion: bool = False
 
 
 def assess(
@@ -177,13 +178,18 @@ def assess(
     accepted: Container[tuple[str, date]] = frozenset(),
     authserv_id: str | None = None,
     mx_host: str | None = None,
+    defer_conversion: bool = False,
 ) -> Assessment:
     """Decide one message. A rejected message of a known unit is filed under the period it concerns: the form's
     period when that period is open, else the month of receipt. ``converted`` holds .doc attachments already
-    converted to .docx (by :func:`doc_payloads` hash). ``accepted`` holds the (unit code, period) pairs with an
-    accepted submission before this message (a "same as" notice needs its previous month there).
+    converted to .docx (by :func:`payload_key`); with ``defer_conversion``, a .doc that needs converting and is not
+    there raises :class:`ConversionNeeded` (the run converts a batch's together) instead of being converted alone.
+    ``accepted`` holds the (unit code, period) pairs with an accepted submission before this message (a "same as"
+    notice needs its previous month there).
     ``authserv_id`` set: the message must pass our server's DKIM/DMARC check (written ``by mx_host``)."""
-    ctx = IntakeContext(registry, catalogue, deadline, converted or {}, accepted, authserv_id, mx_host)
+    ctx = IntakeContext(
+        registry, catalogue, deadline, converted or {}, accepted, authserv_id, mx_host, defer_conversion
+    )
     assessment = _assess(message, ctx)
     decision, received = assessment.decision, message.received_at
     if decision.period is None and decision.unit_code and received is not None:
@@ -250,7 +256,7 @@ def _assess_report(
     received, deadline = message.received_at, ctx.deadline
     assert received is not None
     try:
-        report = _parse_attachment(attachment, ctx.catalogue, ctx.converted)
+        report = _parse_attachment(attachment, ctx.catalogue, ctx.converted, ctx.defer_conversion)
     except AttachmentProblem as problem:
         return Assessment(_attachment_decision(message, unit, problem))
     except UnreadableAttachment as error:

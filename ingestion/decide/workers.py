@@ -5,6 +5,9 @@ CPU, so one process decides one message at a time whatever the machine has. :cla
 when it starts (before the batch opens a connection or starts its archive threads), sends each message with its
 bytes, and yields the decisions in the messages' order.
 
+A .doc attachment that antiword's text cannot place needs LibreOffice, which converts many files in one start about
+as fast as one: such a message is decided again once the batch's files are converted together (``convert``).
+
 What depends on the order of the messages is decided after, in receipt order: a "same as" notice is decided here
 as if its previous month were accepted (:data:`ANY_PREVIOUS`), and :func:`classify.confirm_notices` keeps it only
 if that month was accepted before it (the same verdict as deciding one message after another).
@@ -18,11 +21,11 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
-from ingestion.decide.classify import assess, may_hold_doc, processing_error
+from ingestion.decide.classify import ConversionNeeded, assess, may_hold_doc, processing_error
 from ingestion.domain.catalogue import Catalogue
 from ingestion.domain.periods import DeadlineRule
 from ingestion.domain.records import Assessment, InboundMessage
@@ -58,7 +61,20 @@ class Decided:
     failure: str | None = None  # the traceback of an unexpected error (the assessment says processing_error)
 
 
-def decide_one(message: InboundMessage, context: DecideContext, converted: Mapping[str, bytes]) -> Decided:
+@dataclass(frozen=True)
+class ToConvert:
+    """A message that waits for its .doc attachment's conversion (``key``: its content hash)."""
+
+    key: str
+    payload: bytes
+
+
+Converter = Callable[[Mapping[str, bytes]], Mapping[str, bytes]]  # .doc files by content hash → their .docx
+
+
+def decide_one(
+    message: InboundMessage, context: DecideContext, converted: Mapping[str, bytes], defer_conversion: bool = False
+) -> Decided | ToConvert:
     """One message; an unexpected error becomes ``processing_error`` for this message alone."""
     try:
         assessment = assess(
@@ -70,7 +86,10 @@ def decide_one(message: InboundMessage, context: DecideContext, converted: Mappi
             accepted=ANY_PREVIOUS,
             authserv_id=context.authserv_id,
             mx_host=context.mx_host,
+            defer_conversion=defer_conversion,
         )
+    except ConversionNeeded as needed:
+        return ToConvert(needed.key, needed.payload)
     except Exception as error:
         return Decided(processing_error(message.message_hash, error), traceback.format_exc())
     return Decided(assessment)
@@ -102,17 +121,45 @@ class Deciders:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def decide(self, messages: Sequence[InboundMessage], converted: Mapping[str, bytes]) -> Iterator[Decided]:
-        """Each message decided, in the order given. ``converted``: .doc attachments converted to .docx."""
-        if self._pool is None or len(messages) < 2:
-            yield from (decide_one(message, self.context, converted) for message in messages)
+    def decide(self, messages: Sequence[InboundMessage], convert: Converter | None = None) -> Iterator[Decided]:
+        """Each message decided, in the order given. ``convert``: the batch's .doc files that antiword cannot place,
+        converted in one call (without it, each such file is converted on its own)."""
+        first = self._map(messages, {}, defer_conversion=convert is not None)
+        held: list[Decided | ToConvert] = []  # from the first message waiting for a conversion on
+        for outcome in first:
+            if held or isinstance(outcome, ToConvert):
+                held.append(outcome)
+            else:
+                yield outcome
+        if not held:
             return
-        work = [  # a worker parses the bytes itself (a parsed tree does not pickle)
-            (replace(message, parsed=None), converted if converted and may_hold_doc(message.raw) else {})
+        waiting = [outcome for outcome in held if isinstance(outcome, ToConvert)]
+        converted = convert({outcome.key: outcome.payload for outcome in waiting}) if convert else {}
+        offset = len(messages) - len(held)
+        again = self._map(
+            [messages[offset + i] for i, outcome in enumerate(held) if isinstance(outcome, ToConvert)], converted
+        )
+        for outcome in held:
+            decided = next(again) if isinstance(outcome, ToConvert) else outcome
+            assert isinstance(decided, Decided), "decided with its conversion"
+            yield decided
+
+    def _map(
+        self, messages: Sequence[InboundMessage], converted: Mapping[str, bytes], *, defer_conversion: bool = False
+    ) -> Iterator[Decided | ToConvert]:
+        if self._pool is None or len(messages) < 2:
+            return (decide_one(message, self.context, converted, defer_conversion) for message in messages)
+        work: Iterable[tuple[InboundMessage, Mapping[str, bytes], bool]] = [
+            # a worker parses the bytes itself (a parsed tree does not pickle)
+            (
+                replace(message, parsed=None),
+                converted if converted and may_hold_doc(message.raw) else {},
+                defer_conversion,
+            )
             for message in messages
         ]
-        chunk = max(1, min(32, len(work) // (self.processes * CHUNKS_PER_WORKER)))
-        yield from self._pool.map(_decide_in_worker, work, chunksize=chunk)
+        chunk = max(1, min(32, len(messages) // (self.processes * CHUNKS_PER_WORKER)))
+        return self._pool.map(_decide_in_worker, work, chunksize=chunk)
 
 
 _context: DecideContext | None = None
@@ -137,7 +184,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _decide_in_worker(work: tuple[InboundMessage, Mapping[str, bytes]]) -> Decided:
+def _decide_in_worker(work: tuple[InboundMessage, Mapping[str, bytes], bool]) -> Decided | ToConvert:
     assert _context is not None, "started by Deciders"
-    message, converted = work
-    return decide_one(message, _context, converted)
+    message, converted, defer_conversion = work
+    return decide_one(message, _context, converted, defer_conversion)

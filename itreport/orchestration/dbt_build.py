@@ -272,9 +272,9 @@ def use_template_code_cache(folder: Path) -> None:
 
     A build compiles every macro it calls, and every model's SQL, again in each new process (dbt's template cache
     lives in the process): parsing Jinja and generating Python for the 300-odd sources of a month's build took about
-    a second of it (measured: ``dbt_build`` 5.8 → 4.8 s), on threads that mostly wait for the GIL. The code Jinja generates depends only on the
-    source, the environment's class and extensions, and the versions of Python, Jinja and dbt, which the key
-    holds; an unreadable entry is compiled again."""
+    a second of it (measured: ``dbt_build`` 5.8 → 4.8 s), on threads that mostly wait for the GIL. The code Jinja
+    generates depends only on the source, the environment's class and extensions, and the versions of Python, Jinja
+    and dbt, which the key holds; an unreadable entry is compiled again."""
     import marshal
 
     from dbt_common.clients.jinja import MacroFuzzEnvironment, NativeSandboxEnvironment

@@ -26,12 +26,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 
 from ingestion.accepted import AcceptedPairs
-from ingestion.decide.classify import assess, confirm_notices, doc_payloads, processing_error, quarantine_invalid
+from ingestion.decide.classify import assess, confirm_notices, processing_error, quarantine_invalid
 from ingestion.decide.workers import DecideContext, Deciders
 from ingestion.domain.catalogue import Catalogue, default_catalogue
 from ingestion.domain.records import (
@@ -266,7 +265,7 @@ def intake_batch(
     ):
         received = fetch_and_archive(conn, source, batch, settings, counts, archive)
         accepted_before = AcceptedPairs(conn, batch.planned_at)
-        decide(received, settings, catalogue, deciders, on_message)
+        decide(received, settings, deciders, on_message)
         archive.wait()  # the batch is on disk (written while it was decided) before anything else is stored
         gx_results: list[tuple[str, ...]] = []
         validate(received, registry, catalogue, settings, stored=gx_results)
@@ -412,15 +411,19 @@ def fetch_and_archive(
 def decide(
     received: Sequence[ReceivedMessage],
     settings: Settings,
-    catalogue: Catalogue,
     deciders: Deciders,
     on_message: Callable[[], None] | None = None,
 ) -> None:
     """Assess each message (on the deciders' workers); one that fails unexpectedly becomes ``processing_error``
     and the others go on. A "same as" notice is decided as if its previous month were accepted: :func:`confirm`
-    checks that in receipt order."""
-    converted = convert_docs(received, catalogue=catalogue, cache_dir=settings.home / "cache" / "doc-to-docx")
-    decisions = deciders.decide([item.message for item in received], converted)
+    checks that in receipt order. The .doc files antiword cannot place are converted in one LibreOffice batch,
+    or read from the conversions kept by content hash (none without LibreOffice: antiword's text is read)."""
+    from ingestion.documents.doc_reader import convert_cached
+
+    cache_dir = settings.home / "cache" / "doc-to-docx"
+    decisions = deciders.decide(
+        [item.message for item in received], convert=lambda documents: convert_cached(documents, cache_dir)
+    )
     for item, decided in zip(received, decisions, strict=True):
         if decided.failure:
             log.error("message %s could not be processed:\n%s", item.message.message_hash, decided.failure)
@@ -496,22 +499,3 @@ def record_run_warnings(
         record_value_warnings(conn, reports, catalogue, jump_points=settings.jump_points)
         for reports in iter_reports_loaded_since(conn, planned_at, settings.intake_batch_size)
     )
-
-
-def convert_docs(
-    received: Iterable[ReceivedMessage], *, catalogue: Catalogue | None = None, cache_dir: Path | None = None
-) -> dict[str, bytes]:
-    """The .doc attachments of a run that antiword's text cannot place, converted to .docx in one LibreOffice
-    batch, or read from ``cache_dir`` where converted before (none without LibreOffice)."""
-    from ingestion.documents.doc_convert import libreoffice_available
-    from ingestion.documents.doc_reader import antiword_report, convert_cached
-
-    catalogue = catalogue or default_catalogue()
-    documents: dict[str, bytes] = {}
-    for item in received:
-        with contextlib.suppress(Exception):  # a message that cannot even be split is judged by assess()
-            documents.update(doc_payloads(item.message.raw, item.message.parsed))
-    documents = {key: doc for key, doc in documents.items() if antiword_report(doc, catalogue) is None}
-    if not documents or not libreoffice_available():
-        return {}
-    return convert_cached(documents, cache_dir)

@@ -50,10 +50,10 @@ def _outcome(decided) -> tuple:
 
 def test_workers_decide_as_one_process_does_in_the_same_order(context, messages):
     with Deciders(context, 1) as alone:
-        expected = [_outcome(d) for d in alone.decide(messages, {})]
+        expected = [_outcome(d) for d in alone.decide(messages)]
     with Deciders(context, 2) as workers:
         pool_pids = {p.pid for p in workers._pool._processes.values()}  # type: ignore[union-attr]
-        decided = [_outcome(d) for d in workers.decide(messages, {})]
+        decided = [_outcome(d) for d in workers.decide(messages)]
     assert len(pool_pids) == 2 and os.getpid() not in pool_pids
     assert decided == expected
     assert [d[0][0] for d in decided] == [m.message_hash for m in messages]
@@ -65,7 +65,7 @@ def test_a_notice_is_decided_as_if_its_previous_month_were_accepted(context, cor
     notice whose June report is nowhere is accepted here, and confirm_notices turns it down."""
     notices = [corpus["02_july_notice_after_june.eml"], corpus["03_notice_without_june.eml"]]
     with Deciders(context, 2) as workers:
-        decided = [d.assessment for d in workers.decide(notices, {})]
+        decided = [d.assessment for d in workers.decide(notices)]
     assert [a.decision.reason_code for a in decided] == ["accepted_notice", "accepted_notice"]
     confirmed = confirm_notices(decided, frozenset(), context.registry)
     assert [a.decision.reason_code for a in confirmed] == ["notice_without_previous", "notice_without_previous"]
@@ -78,16 +78,57 @@ def test_an_unexpected_error_is_that_messages_alone(context, messages):
     broken = dataclasses.replace(messages[0], received_at=None)  # intake always sets it: assess asserts it
     batch = [messages[1], broken, messages[2]]
     with Deciders(context, 2) as workers:
-        decided = list(workers.decide(batch, {}))
+        decided = list(workers.decide(batch))
     assert [d.assessment.decision.reason_code for d in decided][1] == "processing_error"
     assert "AssertionError" in decided[1].assessment.decision.reason_en and "Traceback" in (decided[1].failure or "")
     assert decided[0].failure is None and decided[2].failure is None
     assert decided[0].assessment.decision.reason_code != "processing_error"
 
 
+def _docs_antiword_cannot_place(messages: list[InboundMessage]) -> set[str]:
+    from ingestion.decide.classify import attachments, check_attachment
+    from ingestion.documents.attachments import AttachmentProblem
+    from ingestion.documents.doc_reader import antiword_report, content_key
+    from ingestion.mailbox.headers import parse_bytes
+
+    keys = set()
+    for message in messages:
+        for attachment in attachments(parse_bytes(message.raw)):
+            try:
+                kind = check_attachment(attachment)
+            except AttachmentProblem:
+                continue
+            if kind == "doc" and antiword_report(attachment.payload, default_catalogue()) is None:
+                keys.add(content_key(attachment.payload))
+    return keys
+
+
+def test_a_batchs_doc_files_antiword_cannot_place_are_converted_together(context, messages, tmp_path):
+    """Not one LibreOffice start per file: the workers hand such files back, one call converts them all (or finds
+    them converted before), and their messages are decided again, as one process converting each alone decides."""
+    from ingestion.documents.doc_convert import libreoffice_available
+    from ingestion.documents.doc_reader import convert_cached
+
+    if not libreoffice_available():
+        pytest.fail("LibreOffice (soffice) is required: `make test` installs it as root")
+    asked: list[set[str]] = []
+
+    def convert(documents):
+        asked.append(set(documents))
+        return convert_cached(documents, tmp_path)
+
+    with Deciders(context, 1) as alone:
+        expected = [_outcome(d) for d in alone.decide(messages)]
+    with Deciders(context, 2) as workers:
+        decided = [_outcome(d) for d in workers.decide(messages, convert=convert)]
+    assert decided == expected
+    assert asked == [_docs_antiword_cannot_place(messages)] and asked[0]
+    assert "accepted" in {decided[i][0][2] for i, m in enumerate(messages) if m.raw.count(b"0M8R4KGxGu")}
+
+
 def _decide_in_a_daemon(context, messages, results) -> None:
     with Deciders(context, 2) as deciders:
-        decided = [d.assessment.decision.reason_code for d in deciders.decide(messages, {})]
+        decided = [d.assessment.decision.reason_code for d in deciders.decide(messages)]
         results.put((deciders._pool is None, decided))
 
 
@@ -102,5 +143,5 @@ def test_a_daemonic_process_decides_in_its_own_process(context, messages):
     in_process, decided = results.get(timeout=120)
     daemon.join()
     with Deciders(context, 1) as alone:
-        expected = [d.assessment.decision.reason_code for d in alone.decide(messages[:3], {})]
+        expected = [d.assessment.decision.reason_code for d in alone.decide(messages[:3])]
     assert daemon.exitcode == 0 and in_process and decided == expected

@@ -6,14 +6,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from support.mail_builders import message as mail_message
 
 from ingestion.documents.doc_convert import doc_to_docx_bytes, docx_to_doc_bytes, libreoffice_available
 from ingestion.documents.doc_reader import antiword_report, content_key, convert_cached
 from ingestion.documents.docx_reader import parse_report
 from ingestion.documents.form import build_form
 from ingestion.domain.catalogue import default_catalogue
-from ingestion.domain.records import ReceivedMessage
 from ingestion.domain.registry import default_registry
 from ingestion.mailbox.headers import parse_bytes, to_inbound
 
@@ -77,36 +75,35 @@ def test_conversions_are_kept_by_content_hash(unicode_doc, tmp_path):
     assert convert_cached({key: doc}, tmp_path) == {key: unicode_doc[0]}
 
 
-def test_intake_converts_only_what_antiword_cannot_place(unicode_doc, tmp_path):
-    from itreport.orchestration.intake_run import convert_docs
-
-    def received(doc: bytes, name: str) -> ReceivedMessage:
-        raw = mail_message(
-            "P02", datetime(2009, 6, 15, 3, tzinfo=UTC), attachment=doc, filename=f"{name}.doc", content_type=MSWORD
-        )
-        return ReceivedMessage(to_inbound(raw, source="test", mx_host="mx.test"), tmp_path / name)
-
-    tcvn3 = _tcvn3_doc()
-    converted = convert_docs(
-        [received(unicode_doc[1], "unicode"), received(tcvn3, "tcvn3")], catalogue=CATALOGUE, cache_dir=tmp_path
-    )
-    assert set(converted) == {content_key(tcvn3)}
-    assert (tmp_path / f"{content_key(tcvn3)}.docx").is_file()
-
-
 @pytest.mark.parametrize("encoding", ["base64", "quoted-printable", "8bit"])
-def test_a_run_finds_every_doc_to_convert_however_it_is_encoded(encoding):
+def test_a_doc_to_convert_is_handed_to_the_run_however_it_is_encoded(encoding):
+    """Deciding a batch, a .doc antiword cannot place is not converted alone: the run converts the batch's .doc
+    files in one LibreOffice batch (workers.Deciders) and decides the message again."""
     from email.message import EmailMessage
 
-    from ingestion.decide.classify import doc_payloads
+    from support.mail_builders import address
 
+    from ingestion.decide.classify import ConversionNeeded, assess
+    from ingestion.domain.periods import DeadlineRule
+
+    if not libreoffice_available():
+        pytest.fail("LibreOffice (soffice) is required: `make test` installs it as root")
     doc = _tcvn3_doc()
     msg = EmailMessage()
-    msg["From"] = "vanthu@hagiang.gov.example"
+    msg["From"] = address("BYT")
+    msg["Date"] = "Wed, 15 Jul 2009 10:00:00 +0700"
     msg.set_content("Kính gửi Cục.")
     msg.add_attachment(doc, maintype="application", subtype="msword", filename="bc.doc", cte=encoding)
     raw = msg.as_bytes(policy=msg.policy.clone(cte_type="8bit"))
-    (found,) = doc_payloads(raw).values()  # 8bit: email's own round trip may touch line ends inside the file
-    assert found[:512] == doc[:512]
-    plain = mail_message("P02", datetime(2009, 6, 15, 3, tzinfo=UTC), attachment=b"PK\x03\x04 not a doc")
-    assert doc_payloads(plain) == {}
+    message = to_inbound(raw, source="test", mx_host="mx.test", received_at=datetime(2009, 7, 15, 3, tzinfo=UTC))
+    registry = default_registry()
+
+    with pytest.raises(ConversionNeeded) as needed:
+        assess(message, registry=registry, catalogue=CATALOGUE, deadline=DeadlineRule(), defer_conversion=True)
+    assert needed.value.payload[:512] == doc[:512]  # 8bit: email's round trip may touch line ends inside the file
+    assert needed.value.key == content_key(needed.value.payload)
+    converted = {needed.value.key: doc_to_docx_bytes(needed.value.payload)}
+    decided = assess(message, registry=registry, catalogue=CATALOGUE, deadline=DeadlineRule(), converted=converted)
+    assert decided.decision.unit_code == "BYT"
+    if encoding != "8bit":  # the file as sent: read from its conversion
+        assert decided.report is not None and decided.report.unit_code == "BYT"
