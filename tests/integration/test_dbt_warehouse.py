@@ -347,6 +347,44 @@ def test_the_warehouse_refuses_what_a_marts_contract_forbids(builds, dbt_databas
         conn.rollback()
 
 
+def _declared_domains(model: str) -> list[tuple[str, str]]:
+    """(column, value outside its domain) for each ``column in (...)`` check ``model``'s contract declares."""
+    spec = yaml.safe_load((DBT_DIR / "models" / "marts" / f"{model}.yml").read_text(encoding="utf-8"))["models"][0]
+    domains = []
+    for column in spec["columns"]:
+        for constraint in column.get("constraints", []):
+            expression = constraint.get("expression", "")
+            if constraint["type"] == "check" and expression.startswith(f"{column['name']} in ("):
+                domains.append((column["name"], "'not_in_the_domain'" if "'" in expression else "0"))
+    return domains
+
+
+def test_the_marts_domains_are_checks_of_their_contracts():
+    """The value domains (unit types, statuses, kinds...) are check constraints, not accepted_values data tests:
+    a monthly build runs no test node for them, and PostgreSQL refuses a row outside them on every write."""
+    domains = {model: _declared_domains(model) for model in MARTS}
+    assert sum(len(found) for found in domains.values()) >= 12
+    for model in MARTS:
+        text = (DBT_DIR / "models" / "marts" / f"{model}.yml").read_text(encoding="utf-8")
+        assert "accepted_values" not in text, model
+
+
+@pytest.mark.parametrize("model", [model for model in MARTS if _declared_domains(model)])
+def test_the_warehouse_refuses_a_value_outside_a_marts_domain(builds, dbt_database, model):
+    table = sql.Identifier("marts", model)
+    with psycopg.connect(dbt_database["conninfo"] + f" user={dbt_database['env']['ITREPORT_PGUSER']}") as conn:
+        if conn.execute(sql.SQL("select count(*) from {}").format(table)).fetchone()[0] == 0:
+            pytest.fail(f"{model} has no rows to try")
+        for column, outside in _declared_domains(model):
+            with pytest.raises(psycopg.errors.CheckViolation):
+                conn.execute(
+                    sql.SQL("update {t} set {c} = " + outside + " where ctid = (select ctid from {t} limit 1)").format(
+                        t=table, c=sql.Identifier(column)
+                    )
+                )
+            conn.rollback()
+
+
 def test_docs_generate(builds):
     assert (builds["tmp"] / "target" / "catalog.json").is_file()
 
