@@ -14,29 +14,26 @@ from great_expectations.render.view import DefaultJinjaIndexPageView, DefaultJin
 from jinja2 import Environment, FileSystemBytecodeCache
 
 
-def keep_compiled_templates(environment: Environment, directory: str | None) -> None:
-    if directory:
-        Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
-        environment.bytecode_cache = FileSystemBytecodeCache(directory)
+class CompiledTemplates:
+    """A GX view whose Jinja environment keeps its compiled templates in ``bytecode_cache_dir``."""
 
+    env: Environment
 
-class CachedPageView(DefaultJinjaPageView):
     def __init__(
         self,
         custom_styles_directory: str | None = None,
         custom_views_directory: str | None = None,
         bytecode_cache_dir: str | None = None,
     ) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        keep_compiled_templates(self.env, bytecode_cache_dir)
+        super().__init__(custom_styles_directory, custom_views_directory)  # type: ignore[call-arg]
+        if bytecode_cache_dir:
+            Path(bytecode_cache_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.env.bytecode_cache = FileSystemBytecodeCache(bytecode_cache_dir)
 
 
-class CachedIndexPageView(DefaultJinjaIndexPageView):
-    def __init__(
-        self,
-        custom_styles_directory: str | None = None,
-        custom_views_directory: str | None = None,
-        bytecode_cache_dir: str | None = None,
-    ) -> None:
-        super().__init__(custom_styles_directory, custom_views_directory)
-        keep_compiled_templates(self.env, bytecode_cache_dir)
+class CachedPageView(CompiledTemplates, DefaultJinjaPageView):
+    pass
+
+
+class CachedIndexPageView(CompiledTemplates, DefaultJinjaIndexPageView):
+    pass
