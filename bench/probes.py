@@ -159,11 +159,9 @@ def parse_floors(args: Args) -> dict[str, Any]:
     LibreOffice batch, and the product's .doc path."""
     from ingestion.decide import classify
     from ingestion.documents.doc_convert import convert_many, doc_text_with_antiword, libreoffice_available
+    from ingestion.documents.doc_reader import convert_cached
     from ingestion.documents.docx_reader import parse_report
     from ingestion.domain.catalogue import default_catalogue
-    from ingestion.domain.records import ReceivedMessage
-    from ingestion.mailbox.headers import parse_bytes, to_inbound
-    from itreport.orchestration.intake_run import convert_docs
 
     raws = _messages([args["sample"]])
     docx, docs = _word_files(raws)
@@ -194,15 +192,17 @@ def parse_floors(args: Args) -> dict[str, Any]:
             convert_many(batch, suffix=".doc", to="docx")
             result["soffice_batch_seconds"] = time.perf_counter() - start
             result["soffice_batch_files"] = len(batch)
-        received = [
-            ReceivedMessage(to_inbound(raw, source="bench", mx_host="bench"), Path("unused"))
-            for raw in raws
-            if any(a.payload[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" for a in classify.attachments(parse_bytes(raw)))
-        ]
-        start = time.perf_counter()
-        converted = convert_docs(received)
+        start = time.perf_counter()  # as a batch's workers do: antiword first, LibreOffice for the rest together
+        waiting: dict[str, bytes] = {}
         for attachment in docs:
-            classify._parse_attachment(attachment, catalogue, converted)
+            try:
+                classify._parse_attachment(attachment, catalogue, {}, defer_conversion=True)
+            except classify.ConversionNeeded as needed:
+                waiting[needed.key] = needed.payload
+        converted = convert_cached(waiting, None) if waiting else {}
+        for attachment in docs:
+            if classify.payload_key(attachment.payload) in waiting:
+                classify._parse_attachment(attachment, catalogue, converted)
         result["product_doc_path_per_doc_ms"] = 1000 * (time.perf_counter() - start) / len(docs)
     return result
 
