@@ -1,6 +1,7 @@
 """The issue's targets, judged on one run's figures (ratios within the run, so a busy machine shifts less).
 
-Every figure is the median of its samples (``figures[key]`` is the list of samples); the row says how many.
+Every figure is the median of its samples (``figures[key]`` is the list of samples); the row says how many. The
+growth of each task from month 2 to month N compares the fastest samples (the medians beside them).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def _ms(value: float) -> str:
 
 def _s(value: float) -> str:
     return f"{value:.1f} s"
+
+
+def _task_s(value: float) -> str:
+    return f"{value:.2f} s"
 
 
 def _samples(figures: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -246,14 +251,18 @@ def _history_rows(figures: dict[str, Any]) -> list[Row]:
     tasks_2 = [_tasks(c["tasks"]) for c in closes]
     tasks_n = [_tasks(c["tasks"]) for c in month_n]
     for task_id in sorted(set(tasks_2[0]) & set(tasks_n[0])):
-        task_2 = _median([t[task_id] for t in tasks_2 if task_id in t])
-        task_n = _median([t[task_id] for t in tasks_n if task_id in t])
+        # Growth is judged on each task's fastest sample: a busy machine only adds time, and to a task of 50 ms a
+        # scheduler hiccup adds 20 % (timeit's rule: the fastest run is the task's own cost).
+        task_2 = min(t[task_id] for t in tasks_2 if task_id in t)
+        task_n = min(t[task_id] for t in tasks_n if task_id in t)
+        median_2 = _median([t[task_id] for t in tasks_2 if task_id in t])
+        median_n = _median([t[task_id] for t in tasks_n if task_id in t])
         ratio = task_n / task_2 if task_2 > 0 else float("nan")
         out.append(
             Row(
-                f"{label}: {task_id}",
-                _s(task_n),
-                f"month 2 {_s(task_2)}",
+                f"{label}: {task_id} (fastest samples)",
+                f"{_task_s(task_n)} (median {_task_s(median_n)})",
+                f"month 2 {_task_s(task_2)} (median {_task_s(median_2)})",
                 ratio,
                 "≤ 1.1×",
                 ratio <= 1.1,

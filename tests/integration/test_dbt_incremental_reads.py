@@ -85,3 +85,24 @@ def test_an_incremental_build_adds_an_index_its_table_lacks(reads_database):
     assert len(_indexes_on(conn, table, "period_month")) == 1
     _dbt(reads_database, "run", "--select", "fct_submissions")
     assert len(_indexes_on(conn, table, "period_month")) == 1
+
+
+@pytest.mark.parametrize("table", ["marts.fct_indicator_values", "marts.fct_submissions"])
+def test_an_incremental_table_built_whole_has_the_planners_statistics(reads_database, table):
+    """The full build analyzed what it built (macros/statistics.sql): PostgreSQL estimates the rows of a quarter
+    of the history from the table's statistics, where without any it guesses a third of the table and scans it."""
+    conn = reads_database["conn"]
+    schema, name = table.split(".")
+    analyzed = conn.execute(
+        "select count(*) from pg_stats where schemaname = %s and tablename = %s and attname = 'period_month'",
+        (schema, name),
+    ).fetchone()[0]
+    assert analyzed == 1
+    quarter = sql.SQL("select * from {} where period_month between '2014-10-01' and '2014-12-01'").format(
+        sql.Identifier(schema, name)
+    )
+    (actual,) = conn.execute(sql.SQL("select count(*) from ({}) as q").format(quarter)).fetchone()
+    (total,) = conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(schema, name))).fetchone()
+    estimate = conn.execute(sql.SQL("explain (format json) {}").format(quarter)).fetchone()[0][0]["Plan"]["Plan Rows"]
+    assert 0 < actual < total / 10
+    assert actual / 2 <= estimate <= actual * 2, (estimate, actual, total)

@@ -74,10 +74,24 @@ def test_every_target_is_judged_on_medians_with_the_count_of_samples():
     assert "210 months" in history.what and "measured" in history.what and history.measured == "360.0 s"
     assert history.holds is False
     month_n = {r.what.split(": ")[-1]: r for r in table if r.what.startswith("month N")}
-    assert month_n["intake"].ratio == 1.25 and month_n["intake"].holds is False
+    assert month_n["intake (fastest samples)"].ratio == 1.25 and month_n["intake (fastest samples)"].holds is False
     assert all(r.ratio is not None for r in table if r.measured != "not measured")
     text = targets.markdown(table, "# bench")
     assert text.count("\n| ") == len(table) + 1 and "| **no** |" in text
+
+
+def test_a_task_grows_when_its_fastest_month_n_sample_is_slower_not_when_one_sample_is_slow():
+    """Month N's audit ran 70 ms twice and 95 ms once (a busy moment: the median ratio would say 1.17); its
+    finish_intake ran 30 % slower in every sample, which is growth."""
+    closes = [{"runs": [_close("2009-07", 20.0, audit=0.06, finish_intake=0.30)]} for _ in range(3)]
+    samples = ((0.06, 0.40), (0.07, 0.39), (0.095, 0.41))
+    month_n = [_close("2026-12", 20.0, audit=a, finish_intake=f) for a, f in samples]
+    table = targets.rows({"close": closes, "month_n": month_n, "history": FIGURES["history"]})
+    tasks = {r.what.split(": ")[-1]: r for r in table if r.what.startswith("month N")}
+    audit = tasks["audit (fastest samples)"]
+    assert audit.holds is True and audit.ratio == 1.0 and audit.measured == "0.06 s (median 0.07 s)"
+    growing = tasks["finish_intake (fastest samples)"]
+    assert growing.holds is False and round(growing.ratio, 6) == 1.3 and growing.samples == 3
 
 
 def test_the_intake_ratio_pairs_each_sample_with_the_floor_taken_right_after_it():
