@@ -24,7 +24,8 @@ cache_dir``) between runs, so a month re-parses only what changed (nothing, with
 
 dbt compiles every macro it calls, and every model's SQL, from Jinja again in each new process: the build keeps
 that code beside the partial parse (:func:`use_template_code_cache`), so a month compiles only what it had never
-called before. That took about a second of a month's build, whose threads mostly wait for the GIL.
+called before (that took about a second of a month's build, whose threads mostly wait for the GIL). After a build
+that succeeded, the code it did not use is removed (:func:`prune_template_code_cache`): the cache holds one build's.
 
 The build writes no JSON artifacts (``--no-write-json``, set in ``tasks.dbt_build``): nothing reads them (no
 OpenLineage without its provider, no datasets emitted, no Cosmos callback), and dbt would serialize the whole
@@ -36,6 +37,7 @@ second of a month's build. The task log keeps dbt's console lines (every node, e
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -45,6 +47,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +63,7 @@ SEED_SCHEMA = "reference"
 UPSTREAM_TESTS = "tag:upstream"  # dbt_project.yml: data tests upstream of the marts
 VIEWS = "config.materialized:view"
 SCOPE_ENV = "ITREPORT_DBT_SCOPE"  # "rebuilt": what derives from the facts reads the periods they rewrote (or "all")
+STALE_PARTIAL_SECONDS = 3600.0  # a partial Jinja code cache entry this old was left by a process that died
 VIEW_FOLDERS = ("staging", "intermediate")  # dbt_project.yml: views, in schemas named as their folders
 VIEW_STATE_DDL = """
 create schema if not exists raw;
@@ -266,9 +270,10 @@ def template_code_key(environment: Any, source: str, name: str | None, filename:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def use_template_code_cache(folder: Path) -> None:
+def use_template_code_cache(folder: Path) -> set[str]:
     """dbt's Jinja environments keep the code they compile from a macro or a model in ``folder``, and compile
-    each source once per release instead of once per process.
+    each source once per release instead of once per process. Returns the names of the entries this process
+    reads or writes from now on (:func:`prune_template_code_cache` keeps those).
 
     A build compiles every macro it calls, and every model's SQL, again in each new process (dbt's template cache
     lives in the process): parsing Jinja and generating Python for the 300-odd sources of a month's build took about
@@ -280,6 +285,7 @@ def use_template_code_cache(folder: Path) -> None:
     from dbt_common.clients.jinja import MacroFuzzEnvironment, NativeSandboxEnvironment
 
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    used: set[str] = set()
 
     for environment_class in (MacroFuzzEnvironment, NativeSandboxEnvironment):
         compile_code = environment_class.compile
@@ -298,6 +304,7 @@ def use_template_code_cache(folder: Path) -> None:
             if raw or not isinstance(source, str):
                 return compile_code(self, source, name, filename, raw, defer_init)
             entry = folder / template_code_key(self, source, name, filename, defer_init)
+            used.add(entry.name)
             try:
                 return marshal.loads(entry.read_bytes())
             except (OSError, ValueError, EOFError, TypeError):
@@ -314,6 +321,27 @@ def use_template_code_cache(folder: Path) -> None:
         cached.__wrapped__ = compile_code  # type: ignore[attr-defined]
         cached.cached_in = folder  # type: ignore[attr-defined]
         environment_class.compile = cached  # type: ignore[method-assign]
+    return used
+
+
+def prune_template_code_cache(folder: Path, used: set[str]) -> int:
+    """Remove the entries of ``folder`` a build did not use (the code of macros and models a release changed or
+    dropped, and of older dbt or Jinja versions), so the cache holds one build's sources; returns how many."""
+    removed = 0
+    for entry in folder.iterdir():
+        if entry.name in used or (entry.suffix == ".tmp" and _younger_than(entry, STALE_PARTIAL_SECONDS)):
+            continue  # a partial entry another process is writing now
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
+            removed += 1
+    return removed
+
+
+def _younger_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except FileNotFoundError:
+        return True
 
 
 class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
@@ -332,9 +360,15 @@ class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
         self.log.info("dbt build excludes: %s; scope: %s periods", plan.exclude or "nothing", self.env[SCOPE_ENV])
         self.cache_dir = self.cache_dir or partial_parse_cache(self.dag_id, self.task_id)
         use_cheap_behavior_flag_source()
-        if self.cache_dir is not None:
-            use_template_code_cache(Path(self.cache_dir) / "jinja")
+        templates = Path(self.cache_dir) / "jinja" if self.cache_dir is not None else None
+        used = use_template_code_cache(templates) if templates is not None else set()
         super().execute(context, **kwargs)
+        if templates is not None and used:
+            self.log.info(
+                "Jinja code cache: %d entries used, %d unused removed",
+                len(used),
+                prune_template_code_cache(templates, used),
+            )
         with warehouse.connect(settings, autocommit=True) as conn:
             record_seeds(conn, project_dir, plan.checksum)
             record_views(conn, project_dir, plan.views_checksum)

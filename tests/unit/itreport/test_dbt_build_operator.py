@@ -90,6 +90,37 @@ def template_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def test_a_build_keeps_the_code_it_used_and_removes_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release changed a macro: the next build compiles its new source, and the old one's code goes, as does a
+    partial entry a dead process left (an hour old); a partial entry being written now stays."""
+    import os
+    import time
+
+    from dbt_common.clients.jinja import MacroFuzzEnvironment, NativeSandboxEnvironment, get_template, render_template
+
+    for environment_class in (MacroFuzzEnvironment, NativeSandboxEnvironment):
+        monkeypatch.setattr(environment_class, "compile", environment_class.compile)
+    folder = tmp_path / "jinja"
+    dbt_build.use_template_code_cache(folder)
+    render_template(get_template(MACRO, {}), {"who": "a"})
+    render_template(get_template("{{ 1 + 2 }}", {}), {})
+    (old_macro, kept) = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+    dead, writing = folder / "dead.1-2.tmp", folder / "writing.3-4.tmp"
+    dead.write_bytes(b"x")
+    writing.write_bytes(b"x")
+    an_hour_ago = time.time() - dbt_build.STALE_PARTIAL_SECONDS - 1
+    os.utime(dead, (an_hour_ago, an_hour_ago))
+
+    used = dbt_build.use_template_code_cache(folder)  # the next build, in a new process
+    assert render_template(get_template(MACRO.replace("hello", "hi"), {}), {"who": "b"}) == "hi B"
+    assert render_template(get_template("{{ 1 + 2 }}", {}), {}) == "3"
+    assert len(used) == 2 and kept.name in used
+
+    assert dbt_build.prune_template_code_cache(folder, used) == 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*used, writing.name])
+    assert not old_macro.exists() and kept.exists()
+
+
 MACRO = "{% set greeting = 'hello' %}{{ greeting }} {{ who | upper }}"
 
 
