@@ -25,7 +25,7 @@ STAND_IN_COLUMNS: dict[str, dict[str, str]] = {
 
 
 # Where each incremental fact records the first period its last build rewrote (dbt_project/macros/incremental.sql,
-# ``rebuilt_from``), and fct_reporting_compliance the first period its rebuild may have changed
+# ``rebuilt_from``), fct_reporting_compliance the first period the month changed, from which it was rebuilt
 # (``record_changed_periods``): the checks read those periods, every earlier row having been checked after the
 # build that wrote it. A mart without a record (or another schema's copy) is read whole.
 INCREMENTAL_STATE = sql.Identifier("intermediate", "dbt_incremental_state")

@@ -167,8 +167,10 @@ create table if not exists raw.maildir_files (
 
 -- Lookups by period or by load time, so a month's work reads the month, not the history: the audit and the replies
 -- by period (messages), the finishing step of intake by load time (the reports a run loaded) and by unit and period
--- (their histories for the value warnings), the audit's unsent emails (a handful among every email ever sent).
+-- (their histories for the value warnings), dbt by decision time (the periods of the messages decided since a
+-- model's last build: macro changed_periods_cutoff), the audit's unsent emails (a handful among every email ever sent).
 create index if not exists messages_period_month on raw.messages (period_month);
+create index if not exists messages_processed_at on raw.messages (processed_at);
 create index if not exists submissions_loaded_at on raw.submissions (loaded_at);
 create index if not exists submissions_unit_period on raw.submissions (unit_code, period_month);
 create index if not exists outbox_unsent on raw.outbox (claimed_at) where state in ('claimed', 'failed');

@@ -64,13 +64,13 @@
     Pre-hook of each incremental fact: how far its build reads the raw submissions, and the first period it
     rewrites (the whole fact on a full refresh), which the checks after the build read (rebuilt_from, below).
 #}
-{% macro record_loaded_through() -%}
+{% macro record_loaded_through(watermark_column='source_loaded_at') -%}
     insert into {{ incremental_state_schema() }}.{{ incremental_state_table() }} (model, loaded_through, rebuilt_from)
     select
         '{{ this.schema }}.{{ this.identifier }}',
         max(loaded_at),
         {% if is_incremental() -%}
-            {{ incremental_cutoff() }}
+            {{ incremental_cutoff(watermark_column) }}
         {%- else -%}
             cast('{{ var("first_period") }}' as date)
         {%- endif %}
@@ -182,49 +182,68 @@
 {%- endmacro %}
 
 {#
-    Pre-hook of fct_reporting_compliance, a table rebuilt whole every month whose rows for a period change only with
-    the ledger (a message decided, a submission loaded) and the closures: records as its `rebuilt_from` the first
-    period whose rows may differ from the last build's, i.e. the earliest period of a message processed, a submission
-    loaded or a period closed since then (the latest closed period when none), in a monthly build of an unchanged
-    release (ITREPORT_DBT_SCOPE=rebuilt); every period otherwise. The checks after the build read those periods.
+    The first period a model keyed by (unit, period) on the message ledger rebuilds (int_first_submissions, whose
+    rows count quarantined messages too, and fct_reporting_compliance, which adds the closed periods and the
+    registry): the earliest period of
+      - a submission loaded since the model's last build (the latest loaded_at that build saw: loaded_through),
+      - a message decided (accepted or quarantined) or a period closed since that build (its recorded_at), and
+      - the latest period the model holds (the current month is rebuilt every month, even a quiet one);
+    every period on a full refresh, and, when `reads_registry`, in a build that is not the monthly build of an
+    unchanged release (ITREPORT_DBT_SCOPE is not "rebuilt": new seeds may change every period's expected units).
+    Use inside `{% if is_incremental() %}` with `incremental_strategy='delete+insert'`, `unique_key='period_month'`
+    and `pre_hook="{{ record_changed_periods() }}"` (with the same `reads_registry`). Read when the model is
+    compiled and written into its SQL as a date, like incremental_cutoff.
 #}
-{% macro record_changed_periods() -%}
-    {%- set model = this.schema ~ '.' ~ this.identifier -%}
+{% macro changed_periods_cutoff(reads_registry=false) -%}
     {%- set first_period = "cast('" ~ var("first_period") ~ "' as date)" -%}
-    with previous as (
-        select loaded_through, recorded_at
-        from {{ incremental_state_schema() }}.{{ incremental_state_table() }}
-        where model = '{{ model }}'
-    )
+    {%- if execute and is_incremental() and (env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' or not reads_registry) -%}
+        {%- set cutoff_query -%}
+            with
+
+            previous as (
+
+                select
+                    coalesce(max(state.loaded_through), '-infinity') as loaded_through,
+                    coalesce(max(state.recorded_at), '-infinity') as recorded_at
+
+                from {{ incremental_state_schema() }}.{{ incremental_state_table() }} as state
+                where state.model = '{{ this.schema }}.{{ this.identifier }}'
+
+            )
+
+            select coalesce(least(
+                (
+                    select min(submissions.period_month) from {{ ref('stg_submissions') }} as submissions
+                    where submissions.loaded_at > (select previous.loaded_through from previous)
+                ),
+                (
+                    select min(messages.period_month) from {{ ref('stg_messages') }} as messages
+                    where messages.processed_at > (select previous.recorded_at from previous)
+                ),
+                (
+                    select min(closures.period_month) from {{ ref('stg_period_closures') }} as closures
+                    where closures.closed_at > (select previous.recorded_at from previous)
+                ),
+                (select max(this_model.period_month) from {{ this }} as this_model)
+            ), {{ first_period }})
+        {%- endset -%}
+        cast('{{ run_query(cutoff_query).columns[0].values()[0] }}' as date)
+    {%- else -%}
+        {{ first_period }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    Pre-hook of each model rebuilt from changed_periods_cutoff: how far its build reads the submissions, and the first
+    period it rewrites, which the checks after the build read (rebuilt_from). Its recorded_at is the time of the
+    build's transaction: the next build reads what was decided or closed after it.
+#}
+{% macro record_changed_periods(reads_registry=false) -%}
     insert into {{ incremental_state_schema() }}.{{ incremental_state_table() }} (model, loaded_through, rebuilt_from)
     select
-        '{{ model }}',
-        (select max(loaded_at) from {{ ref('stg_submissions') }}),
-        {% if execute and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
-        coalesce(
-            (
-                select least(
-                    (
-                        select min(submissions.period_month) from {{ ref('stg_submissions') }} as submissions
-                        where submissions.loaded_at > coalesce(previous.loaded_through, '-infinity')
-                    ),
-                    (
-                        select min(messages.period_month) from {{ ref('stg_messages') }} as messages
-                        where messages.processed_at > previous.recorded_at
-                    ),
-                    (
-                        select min(closures.period_month) from {{ ref('stg_period_closures') }} as closures
-                        where closures.closed_at > previous.recorded_at
-                    ),
-                    (select max(closures.period_month) from {{ ref('stg_period_closures') }} as closures)
-                )
-                from previous
-            ),
-            {{ first_period }}
-        )
-        {%- else -%}
-        {{ first_period }}
-        {%- endif %}
+        '{{ this.schema }}.{{ this.identifier }}',
+        (select max(submissions.loaded_at) from {{ ref('stg_submissions') }} as submissions),
+        {{ changed_periods_cutoff(reads_registry) }}
     on conflict (model) do update
         set loaded_through = excluded.loaded_through, rebuilt_from = excluded.rebuilt_from, recorded_at = now()
 {%- endmacro %}

@@ -3,7 +3,9 @@ records how far it read and which periods it rewrote; a submission that makes no
 notice, for the facts of reports) is new to one build only; the checks of a monthly build read the periods
 rewritten, as do the marts derived from them period by period; the models derived year by year (the annual
 ranking, the target progress, the year-end values) rebuild the current year, and every year from that of a late
-submission on; and month after month of incremental builds ends where a full refresh does.
+submission on; and month after month of incremental builds ends where a full refresh does, also for the
+intermediate tables kept period by period (a quarantined message for an old period, a notice chain reaching back
+before a month's window, a broken chain at the window's edge).
 
 Its own database (``itreport_dbt_window``) on the session's embedded server, with test_dbt_warehouse's raw rows.
 """
@@ -31,7 +33,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt_window")]  #
 
 DATABASE = "itreport_dbt_window"
 FACTS = ["fct_submissions", "fct_indicator_values", "fct_indicator_value_history", "fct_value_warnings"]
-COMPLIANCE = "fct_reporting_compliance"  # a table rebuilt whole, recording the periods its rebuild may change
+COMPLIANCE = "fct_reporting_compliance"  # rebuilt from the first period the month changed (changed_periods_cutoff)
+# intermediate tables kept period by period
+INTERMEDIATE = ["int_submission_versions", "int_first_submissions", "int_period_values_source"]
 # a mart derived period by period from fct_indicator_values, recording the periods it rewrites (its delete reads them)
 TREND = "rpt_indicator_trend_current_units"
 # P04's late "same as" notice for July: a row of fct_submissions and (carrying June) of fct_indicator_values,
@@ -43,6 +47,7 @@ YEARLY = {
     "rpt_target_progress": ("marts", "target_year"),
     "int_year_end_values": ("intermediate", "value_year"),
     "int_year_end_unit_values": ("intermediate", "value_year"),
+    "int_year_end_units": ("intermediate", "ranking_year"),
 }
 # The end of 2009, then a new year: January 2010 (BTC's notice carries its December 2009 into 2010)
 DECEMBER = [
@@ -50,8 +55,13 @@ DECEMBER = [
     ("p01-12", "P01", "2009-12-01", "report", "2009-12-05 01:00:00", {"1.3": 35, "3.3": 72, "2.1": 500, "2.4": 9}),
 ]
 DECEMBER_CLOSURES = ["2009-11-01", "2009-12-01"]
+# with December's mail: a message from P04 about July, quarantined (a rejection in a period long closed), and
+# P02's notice without a month before it (a broken chain, continued in January)
+DECEMBER_QUARANTINED = [("p04-07-bad", "P04", "2009-07-01")]
+DECEMBER_BROKEN = [("p02-12", "P02", "2009-12-01", "same_as_notice", "2009-12-08 03:00:00", {})]
 JANUARY = [
     ("btc-2001", "BTC", "2010-01-01", "same_as_notice", "2010-01-10 03:00:00", {}),
+    ("p02-2001", "P02", "2010-01-01", "same_as_notice", "2010-01-08 03:00:00", {}),
     ("p01-2001", "P01", "2010-01-01", "report", "2010-01-05 01:00:00", {"1.3": 40, "3.3": 75, "2.1": 500, "2.4": 10}),
     ("p04-2001", "P04", "2010-01-01", "report", "2010-01-06 01:00:00", {"1.3": 20, "3.3": 40, "2.1": 100, "2.4": 2}),
 ]
@@ -61,8 +71,19 @@ JANUARY_CLOSURES = ["2010-01-01"]
 FEBRUARY = [
     ("btc-12b", "BTC", "2009-12-01", "report", "2010-02-03 03:00:00", {"1.3": 20, "3.3": 40, "2.1": 210, "2.4": 5}),
     ("p01-2002", "P01", "2010-02-01", "report", "2010-02-05 01:00:00", {"1.3": 45, "3.3": 78, "2.1": 500, "2.4": 12}),
+    ("btc-2002", "BTC", "2010-02-01", "same_as_notice", "2010-02-10 03:00:00", {}),
+    ("p02-2002", "P02", "2010-02-01", "same_as_notice", "2010-02-08 03:00:00", {}),
 ]
 FEBRUARY_CLOSURES = ["2010-02-01"]
+# March's window (lookback 1) starts in January: BTC's notices carry its December correction from before the window
+# (the row its chain had reached in December), P02's chain stays broken (it had no row in December), and P04's
+# notice follows a month without a report
+MARCH = [
+    ("btc-2003", "BTC", "2010-03-01", "same_as_notice", "2010-03-10 03:00:00", {}),
+    ("p02-2003", "P02", "2010-03-01", "same_as_notice", "2010-03-08 03:00:00", {}),
+    ("p04-2003", "P04", "2010-03-01", "same_as_notice", "2010-03-06 01:00:00", {}),
+]
+MARCH_CLOSURES = ["2010-03-01"]
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +110,8 @@ def months(window_database):
     built["late"] = _rebuilt_from(conn)
     succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["quiet"] = _rebuilt_from(conn)
-    _load(conn, DECEMBER, DECEMBER_CLOSURES)
+    _load(conn, DECEMBER + DECEMBER_BROKEN, DECEMBER_CLOSURES)
+    _quarantine(conn, DECEMBER_QUARANTINED)
     succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["december"] = _rebuilt_from(conn)
     _load(conn, JANUARY, JANUARY_CLOSURES)
@@ -103,8 +125,28 @@ def months(window_database):
     _load(conn, FEBRUARY, FEBRUARY_CLOSURES)
     succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["february"] = _rebuilt_from(conn)
-    built["incremental"] = _snapshot(conn) | _yearly_snapshot(conn)
+    _load(conn, MARCH, MARCH_CLOSURES)
+    succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
+    built["march"] = _rebuilt_from(conn)
+    built["incremental"] = _snapshot(conn) | _yearly_snapshot(conn) | _intermediate_snapshot(conn)
     return built
+
+
+def _quarantine(conn: psycopg.Connection, messages: list[tuple[str, str, str]]) -> None:
+    for message_hash, unit, period in messages:
+        conn.execute(
+            "insert into raw.messages (message_hash, source, sender, received_at, archive_path, state, reason_code,"
+            " reason_vi, reason_en, unit_code, period_month)"
+            " values (%s, 'test', %s, now(), %s, 'quarantined', 'unreadable', 'Không đọc được', 'Unreadable', %s, %s)",
+            (message_hash, f"{unit.lower()}@example", f"/archive/{message_hash}.eml", unit, period),
+        )
+
+
+def _intermediate_snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
+    return {
+        model: sorted(conn.execute(sql.SQL("select * from {}").format(sql.Identifier("intermediate", model))), key=repr)
+        for model in INTERMEDIATE
+    }
 
 
 def _row_versions(conn: psycopg.Connection, year: int) -> dict[str, list[str]]:
@@ -134,12 +176,12 @@ def _yearly_snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
 
 
 def test_a_full_build_rewrites_every_period(months):
-    assert months["full"] == dict.fromkeys([*FACTS, COMPLIANCE, TREND, *YEARLY], date(2009, 6, 1))
+    assert months["full"] == dict.fromkeys([*FACTS, COMPLIANCE, TREND, *YEARLY, *INTERMEDIATE], date(2009, 6, 1))
 
 
 def test_a_mart_derived_period_by_period_records_the_periods_of_its_fact(months):
     # its delete+insert replaces those periods only (incremental_predicates)
-    builds = ["full", "late", "quiet", "december", "january", "february"]
+    builds = ["full", "late", "quiet", "december", "january", "february", "march"]
     assert [months[build][TREND] for build in builds] == [months[build]["fct_indicator_values"] for build in builds]
 
 
@@ -177,9 +219,37 @@ def test_a_model_derived_year_by_year_rebuilds_the_years_a_month_changed(months)
     assert {model: months["february"][model] for model in YEARLY} == dict.fromkeys(YEARLY, date(2009, 6, 1))
 
 
+def test_the_intermediate_tables_rebuild_the_periods_the_month_changed(months):
+    # the lookback and the late loads, like the facts
+    assert {model: months["quiet"][model] for model in INTERMEDIATE} == {
+        "int_submission_versions": date(2009, 9, 1),
+        "int_first_submissions": date(2009, 10, 1),  # the latest period: nothing was decided since
+        "int_period_values_source": date(2009, 9, 1),
+    }
+    # a message quarantined in December about July reopens July for the rejections it counts
+    assert months["december"]["int_first_submissions"] == date(2009, 7, 1)
+    assert months["december"][COMPLIANCE] == date(2009, 7, 1)
+    assert months["march"]["int_period_values_source"] == date(2010, 1, 1)
+
+
+def test_a_chain_continues_from_the_month_before_the_window(months):
+    values_source = {
+        (unit, period.isoformat()[:7]): (value_hash, value_period.isoformat()[:7])
+        for unit, period, _, _, _, value_hash, value_period, *_ in months["incremental"]["int_period_values_source"]
+    }
+    # BTC's notices from January to March carry its December correction, which March's window does not read
+    assert [values_source[("BTC", month)] for month in ["2010-01", "2010-02", "2010-03"]] == [
+        ("btc-12b", "2009-12")
+    ] * 3
+    # P02 never had a report, P04 had none in February
+    assert not [key for key in values_source if key[0] == "P02"]
+    assert ("P04", "2010-03") not in values_source
+
+
 def test_month_by_month_equals_a_full_refresh(months, window_database):
     succeeded(run_dbt(window_database, "run", "--full-refresh"))
-    full = _snapshot(window_database["conn"]) | _yearly_snapshot(window_database["conn"])
+    conn = window_database["conn"]
+    full = _snapshot(conn) | _yearly_snapshot(conn) | _intermediate_snapshot(conn)
     assert all(full.values()), [table for table, rows in full.items() if not rows]
     for table in full:
         assert months["incremental"][table] == full[table], table
@@ -208,7 +278,7 @@ def test_checks_of_a_monthly_build_read_the_periods_it_rewrote(months, window_da
     """A bad row in a period the fact's last build did not rewrite fails the full test, not the monthly one."""
     conn = window_database["conn"]
     succeeded(run_dbt(window_database, "run", "-s", "fct_indicator_values"))  # rewrites from the lookback on
-    assert _rebuilt_from(conn)["fct_indicator_values"] == date(2010, 1, 1)
+    assert _rebuilt_from(conn)["fct_indicator_values"] == date(2010, 2, 1)
     conn.execute(bad_row)
     try:
         succeeded(run_dbt(window_database, "test", "-s", mart, scope="rebuilt"))

@@ -200,7 +200,7 @@ def test_an_incremental_fact_is_checked_from_the_period_its_last_build_rewrote(s
 
 
 def test_the_compliance_marts_are_checked_from_the_first_period_their_build_changed(settings, warehouse_conn, tmp_path):
-    """fct_reporting_compliance is rebuilt whole, but records the first period its build may have changed; its
+    """fct_reporting_compliance records the first period its build may have changed (and rebuilt); its
     checks, and those of rpt_reporting_rate (derived from it period by period), read from there."""
     breaks = [
         "insert into {s}.fct_reporting_compliance values ('P02', 'Hà Giang', '2009-06-01', 'on_time', null)",

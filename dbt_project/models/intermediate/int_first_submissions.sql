@@ -1,19 +1,44 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='period_month',
+        on_schema_change='fail',
+        indexes=[{'columns': ['period_month']}],
+        pre_hook="{{ record_changed_periods() }}",
+        incremental_predicates=[
+            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('intermediate.int_first_submissions')
+        ]
+    )
+}}
+
 -- Per (unit, period) with any attributed activity: the FIRST accepted submission (version 1 of
 -- int_submission_versions, the one timeliness follows; later ones are corrections), how many were accepted
 -- (attempts) and how many messages were quarantined (rejections). Units with rejections only have a row with
 -- a null submission.
+-- Incremental: a month replaces, each whole, the periods of the submissions loaded and the messages decided since
+-- the last build, and the latest period (macro changed_periods_cutoff).
+-- depends_on: {{ ref('stg_submissions') }}, {{ ref('stg_period_closures') }}
+
+{% set cutoff = changed_periods_cutoff() if is_incremental() else none %}
 
 with
 
 submission_versions as (
 
     select * from {{ ref('int_submission_versions') }}
+    {% if cutoff -%}
+        where period_month >= {{ cutoff }}
+    {%- endif %}
 
 ),
 
 messages as (
 
     select * from {{ ref('stg_messages') }}
+    {% if cutoff -%}
+        where period_month >= {{ cutoff }}
+    {%- endif %}
 
 ),
 

@@ -1,13 +1,37 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='period_month',
+        on_schema_change='fail',
+        indexes=[{'columns': ['period_month']}],
+        pre_hook="{{ record_loaded_through('period_loaded_at') }}",
+        incremental_predicates=[
+            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('intermediate.int_period_values_source')
+        ]
+    )
+}}
+
 -- Per (unit, period) with an effective submission: which report's values hold for the period. A report
 -- holds its own values; a "same as" notice carries the values of the previous month, which may itself be a
 -- notice: the chain is followed back, without recursion, to the latest report of the unit, provided every
 -- month in between has an effective submission (an unbroken chain). A broken chain carries nothing.
+-- Incremental: a period's row depends on that period and the ones before it, so a month replaces every period from
+-- macro incremental_cutoff on (lookback + late loads), each whole. A chain reaching back before the window
+-- continues from the row its unit has for the month before the window (only unbroken chains have one), which the
+-- build that wrote it resolved: that row anchors the window's chain as a report would, with the values it carries.
+-- depends_on: {{ ref('stg_submissions') }}
+
+{% set cutoff = incremental_cutoff('period_loaded_at') if is_incremental() else none %}
 
 with
 
 submission_versions as (
 
     select * from {{ ref('int_submission_versions') }}
+    {% if cutoff -%}
+        where period_month >= {{ cutoff }}
+    {%- endif %}
 
 ),
 
@@ -28,13 +52,55 @@ effective_submissions as (
 
 ),
 
+-- each link of a chain: a period's effective submission, or the row carried in from the month before the window
+chain_links as (
+
+    select
+        unit_code,
+        period_month,
+        message_hash,
+        submission_kind,
+        received_at,
+        version_number,
+        version_count,
+        period_loaded_at,
+        message_hash as anchor_message_hash,
+        period_month as anchor_value_period_month,
+        false as is_carried_in,
+        submission_kind = 'report' as is_anchor
+
+    from effective_submissions
+
+    {% if cutoff -%}
+        union all
+
+        select
+            unit_code,
+            period_month,
+            effective_message_hash as message_hash,
+            submission_kind,
+            received_at,
+            null as version_number,
+            null as version_count,
+            period_loaded_at,
+            value_message_hash as anchor_message_hash,
+            value_period_month as anchor_value_period_month,
+            true as is_carried_in,
+            true as is_anchor
+
+        from {{ this }}
+        where period_month = cast({{ cutoff }} - interval '1 month' as date)
+    {%- endif %}
+
+),
+
 sequenced as (
 
     select
         *,
         row_number() over (partition by unit_code order by period_month) as period_sequence
 
-    from effective_submissions
+    from chain_links
 
 ),
 
@@ -42,10 +108,10 @@ anchored as (
 
     select
         *,
-        max(case when submission_kind = 'report' then period_month end) over (
+        max(case when is_anchor then period_month end) over (
             partition by unit_code order by period_month rows between unbounded preceding and current row
         ) as anchor_period_month,
-        max(case when submission_kind = 'report' then period_sequence end) over (
+        max(case when is_anchor then period_sequence end) over (
             partition by unit_code order by period_month rows between unbounded preceding and current row
         ) as anchor_sequence
 
@@ -62,8 +128,9 @@ resolved as (
         anchored.submission_kind,
         anchored.received_at,
         anchored.period_loaded_at,
-        anchor_reports.message_hash as value_message_hash,
-        anchored.anchor_period_month as value_period_month,
+        anchored.is_carried_in,
+        anchors.anchor_message_hash as value_message_hash,
+        anchors.anchor_value_period_month as value_period_month,
         cast(anchored.version_count - 1 as integer) as superseded_versions,
         cast(
             case
@@ -72,17 +139,17 @@ resolved as (
                 else 'report'
             end as text
         ) as value_source,
-        -- months between the anchor report and this period = effective periods between them: unbroken
+        -- months between the anchor and this period = links between them: unbroken
         anchored.period_sequence - anchored.anchor_sequence = (
             extract(year from age(anchored.period_month, anchored.anchor_period_month)) * 12
             + extract(month from age(anchored.period_month, anchored.anchor_period_month))
         ) as is_chain_unbroken
 
     from anchored
-    left join effective_submissions as anchor_reports
+    left join chain_links as anchors
         on
-            anchored.unit_code = anchor_reports.unit_code
-            and anchored.anchor_period_month = anchor_reports.period_month
+            anchored.unit_code = anchors.unit_code
+            and anchored.anchor_period_month = anchors.period_month
 
 ),
 
@@ -101,7 +168,7 @@ final as (
         period_loaded_at
 
     from resolved
-    where coalesce(is_chain_unbroken, false)
+    where coalesce(is_chain_unbroken, false) and not is_carried_in
 
 )
 

@@ -1,18 +1,42 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='period_month',
+        on_schema_change='fail',
+        indexes=[{'columns': ['period_month']}],
+        pre_hook="{{ record_loaded_through('period_loaded_at') }}",
+        incremental_predicates=[
+            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('intermediate.int_submission_versions')
+        ]
+    )
+}}
+
 -- Every accepted submission with its version among the unit's submissions for the period (by received_at,
 -- then message hash): version 1 is the one timeliness follows; the latest REPORT is the one whose values
 -- count (a unit with notices only: the latest notice). Provenance from the message ledger.
+-- Incremental: a period's versions depend on that period's submissions only, so a month replaces the periods from
+-- macro incremental_cutoff on (lookback + late loads), each whole; the delete reads those periods only. The window's
+-- messages are read through their primary key (as an array), not by scanning the ledger.
+-- depends_on: {{ ref('stg_submissions') }}
 
 with
 
 submissions as (
 
     select * from {{ ref('stg_submissions') }}
+    {% if is_incremental() -%}
+        where period_month >= {{ incremental_cutoff('period_loaded_at') }}
+    {%- endif %}
 
 ),
 
 messages as (
 
     select * from {{ ref('stg_messages') }}
+    {% if is_incremental() -%}
+        where message_hash = any(array(select submissions.message_hash from submissions))
+    {%- endif %}
 
 ),
 

@@ -1,15 +1,33 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='ranking_year',
+        indexes=[{'columns': ['ranking_year']}],
+        on_schema_change='fail',
+        pre_hook="{{ record_derived_years() }}"
+    )
+}}
+
 -- Per (year, unit expected in a closed period of that year): the unit that stands for it at the year's end,
 -- i.e. the first unit along its successor links (itself included) valid in the year's December. Before the
 -- 2025 reorganisations every unit stands for itself; in 2025 Tỉnh Hà Giang (P02) stands under P08-2025.
 -- Unrolled to var `successor_chain_max_depth` joins, as int_unit_successions.
+-- Incremental: a month rebuilds the years from macro derived_first_year on, each year whole (a view read the
+-- expected reports of every year before the readers' filter on the year could apply).
+-- depends_on: {{ ref('stg_submissions') }} {{ ref('stg_period_closures') }}
 
 {%- set max_depth = var('successor_chain_max_depth') | int %}
+{%- set first_year = derived_first_year() | trim %}
 
 with
 
 expected_reports as (
 
     select * from {{ ref('int_expected_reports') }}
+    {% if is_incremental() -%}
+        where period_month >= make_date({{ first_year }}, 1, 1)
+    {%- endif %}
 
 ),
 

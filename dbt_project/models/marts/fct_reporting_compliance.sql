@@ -1,22 +1,44 @@
--- Indexed by period (the close's alert and briefing read one period); the pre-hook records which periods this
--- build may have changed (macros/incremental.sql), which the warehouse checks after the build read.
-{{ config(indexes=[{'columns': ['period_month']}], pre_hook="{{ record_changed_periods() }}") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='period_month',
+        on_schema_change='fail',
+        indexes=[{'columns': ['period_month']}],
+        pre_hook="{{ record_changed_periods(reads_registry=true) }}",
+        incremental_predicates=[
+            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.fct_reporting_compliance')
+        ]
+    )
+}}
 -- depends_on: {{ ref('stg_submissions') }}, {{ ref('stg_messages') }}, {{ ref('stg_period_closures') }}
 
 -- One row per expected (unit, closed period): on time, late or missing, judged on the FIRST accepted
 -- submission's receipt time against the period's deadline (macros deadline_utc and days_late).
+-- Indexed by period (the close's alert and briefing read one period). Incremental: a month replaces, each whole,
+-- the periods of the submissions loaded, the messages decided and the periods closed since the last build, and
+-- the latest closed period (macro changed_periods_cutoff); every period when the release loaded new seeds (the
+-- registry decides which units owe a period). The checks after the build read the periods replaced.
+
+{% set cutoff = changed_periods_cutoff(reads_registry=true) if is_incremental() else none %}
 
 with
 
 expected_reports as (
 
     select * from {{ ref('int_expected_reports') }}
+    {% if cutoff -%}
+        where period_month >= {{ cutoff }}
+    {%- endif %}
 
 ),
 
 first_submissions as (
 
     select * from {{ ref('int_first_submissions') }}
+    {% if cutoff -%}
+        where period_month >= {{ cutoff }}
+    {%- endif %}
 
 ),
 
