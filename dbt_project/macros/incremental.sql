@@ -29,23 +29,28 @@
         loaded_through timestamptz,
         rebuilt_from date not null,
         recorded_at timestamptz not null default now(),
-        closed_through timestamptz
+        closed_through timestamptz,
+        decided_through timestamptz
     );
-    {#- closed_through came with the models derived year by year (derived_first_year): added to an older record #}
-    do $closed_through$
+    {#- closed_through came with the models derived year by year (derived_first_year), decided_through with those
+        rebuilt from the periods a month changed (changed_periods_cutoff): added to an older record (checked first,
+        so a record that has them is never locked) #}
+    {%- for column in ['closed_through', 'decided_through'] %}
+    do $add_column$
     begin
         if not exists (
             select 1 from information_schema.columns
             where
                 table_schema = '{{ incremental_state_schema() }}'
                 and table_name = '{{ incremental_state_table() }}'
-                and column_name = 'closed_through'
+                and column_name = '{{ column }}'
         ) then
             alter table {{ incremental_state_schema() }}.{{ incremental_state_table() }}
-                add column closed_through timestamptz;
+                add column {{ column }} timestamptz;
         end if;
     end
-    $closed_through$;
+    $add_column$;
+    {%- endfor %}
     {#- The roles that run the warehouse checks read the record (and nothing else of this schema); a role missing
         here (the embedded warehouse has one user) is skipped. #}
     {%- for reader in var("incremental_state_readers") %}
@@ -186,7 +191,8 @@
     rows count quarantined messages too, and fct_reporting_compliance, which adds the closed periods and the
     registry): the earliest period of
       - a submission loaded since the model's last build (the latest loaded_at that build saw: loaded_through),
-      - a message decided (accepted or quarantined) or a period closed since that build (its recorded_at), and
+      - a message decided (accepted or quarantined) or a period closed since that build (the latest processed_at
+        and closed_at that build saw: decided_through, closed_through; for an older record, its recorded_at), and
       - the latest period the model holds (the current month is rebuilt every month, even a quiet one);
     every period on a full refresh, and, when `reads_registry`, in a build that is not the monthly build of an
     unchanged release (ITREPORT_DBT_SCOPE is not "rebuilt": new seeds may change every period's expected units).
@@ -204,7 +210,8 @@
 
                 select
                     coalesce(max(state.loaded_through), '-infinity') as loaded_through,
-                    coalesce(max(state.recorded_at), '-infinity') as recorded_at
+                    coalesce(max(state.decided_through), max(state.recorded_at), '-infinity') as decided_through,
+                    coalesce(max(state.closed_through), max(state.recorded_at), '-infinity') as closed_through
 
                 from {{ incremental_state_schema() }}.{{ incremental_state_table() }} as state
                 where state.model = '{{ this.schema }}.{{ this.identifier }}'
@@ -218,11 +225,11 @@
                 ),
                 (
                     select min(messages.period_month) from {{ ref('stg_messages') }} as messages
-                    where messages.processed_at > (select previous.recorded_at from previous)
+                    where messages.processed_at > (select previous.decided_through from previous)
                 ),
                 (
                     select min(closures.period_month) from {{ ref('stg_period_closures') }} as closures
-                    where closures.closed_at > (select previous.recorded_at from previous)
+                    where closures.closed_at > (select previous.closed_through from previous)
                 ),
                 (select max(this_model.period_month) from {{ this }} as this_model)
             ), {{ first_period }})
@@ -234,18 +241,27 @@
 {%- endmacro %}
 
 {#
-    Pre-hook of each model rebuilt from changed_periods_cutoff: how far its build reads the submissions, and the first
-    period it rewrites, which the checks after the build read (rebuilt_from). Its recorded_at is the time of the
-    build's transaction: the next build reads what was decided or closed after it.
+    Pre-hook of each model rebuilt from changed_periods_cutoff: how far its build reads the submissions, the message
+    ledger and the closures (the latest of each it sees, so a row committed after the build started, though stamped
+    before, is read by the next one), and the first period it rewrites, which the checks after the build read
+    (rebuilt_from).
 #}
 {% macro record_changed_periods(reads_registry=false) -%}
-    insert into {{ incremental_state_schema() }}.{{ incremental_state_table() }} (model, loaded_through, rebuilt_from)
+    insert into {{ incremental_state_schema() }}.{{ incremental_state_table() }}
+        (model, loaded_through, decided_through, closed_through, rebuilt_from)
     select
         '{{ this.schema }}.{{ this.identifier }}',
         (select max(submissions.loaded_at) from {{ ref('stg_submissions') }} as submissions),
+        (select max(messages.processed_at) from {{ ref('stg_messages') }} as messages),
+        (select max(closures.closed_at) from {{ ref('stg_period_closures') }} as closures),
         {{ changed_periods_cutoff(reads_registry) }}
     on conflict (model) do update
-        set loaded_through = excluded.loaded_through, rebuilt_from = excluded.rebuilt_from, recorded_at = now()
+        set
+            loaded_through = excluded.loaded_through,
+            decided_through = excluded.decided_through,
+            closed_through = excluded.closed_through,
+            rebuilt_from = excluded.rebuilt_from,
+            recorded_at = now()
 {%- endmacro %}
 
 {#

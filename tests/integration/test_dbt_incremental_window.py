@@ -12,7 +12,7 @@ Its own database (``itreport_dbt_window``) on the session's embedded server, wit
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import psycopg
 import pytest
@@ -59,6 +59,8 @@ DECEMBER_CLOSURES = ["2009-11-01", "2009-12-01"]
 # P02's notice without a month before it (a broken chain, continued in January)
 DECEMBER_QUARANTINED = [("p04-07-bad", "P04", "2009-07-01")]
 DECEMBER_BROKEN = [("p02-12", "P02", "2009-12-01", "same_as_notice", "2009-12-08 03:00:00", {})]
+# decided while February's build ran, committed after it read the ledger: March's build reads it
+LATE_COMMITTED = [("p01-08-bad", "P01", "2009-08-01")]
 JANUARY = [
     ("btc-2001", "BTC", "2010-01-01", "same_as_notice", "2010-01-10 03:00:00", {}),
     ("p02-2001", "P02", "2010-01-01", "same_as_notice", "2010-01-08 03:00:00", {}),
@@ -125,6 +127,8 @@ def months(window_database):
     _load(conn, FEBRUARY, FEBRUARY_CLOSURES)
     succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["february"] = _rebuilt_from(conn)
+    # a message stamped before February's build began, committed after that build had read the ledger
+    _quarantine(conn, LATE_COMMITTED, processed_at=_decided_through(conn, "int_first_submissions"))
     _load(conn, MARCH, MARCH_CLOSURES)
     succeeded(run_dbt(window_database, "run", "--exclude", "resource_type:seed", scope="rebuilt"))
     built["march"] = _rebuilt_from(conn)
@@ -132,14 +136,28 @@ def months(window_database):
     return built
 
 
-def _quarantine(conn: psycopg.Connection, messages: list[tuple[str, str, str]]) -> None:
+def _quarantine(
+    conn: psycopg.Connection, messages: list[tuple[str, str, str]], processed_at: datetime | None = None
+) -> None:
     for message_hash, unit, period in messages:
         conn.execute(
             "insert into raw.messages (message_hash, source, sender, received_at, archive_path, state, reason_code,"
-            " reason_vi, reason_en, unit_code, period_month)"
-            " values (%s, 'test', %s, now(), %s, 'quarantined', 'unreadable', 'Không đọc được', 'Unreadable', %s, %s)",
-            (message_hash, f"{unit.lower()}@example", f"/archive/{message_hash}.eml", unit, period),
+            " reason_vi, reason_en, unit_code, period_month, processed_at)"
+            " values (%s, 'test', %s, now(), %s, 'quarantined', 'unreadable', 'Không đọc được', 'Unreadable', %s, %s,"
+            " coalesce(%s, now()))",
+            (message_hash, f"{unit.lower()}@example", f"/archive/{message_hash}.eml", unit, period, processed_at),
         )
+
+
+def _decided_through(conn: psycopg.Connection, model: str) -> datetime:
+    """Just after the latest decision ``model``'s last build saw (before that build's own time)."""
+    row = conn.execute(
+        "select decided_through + interval '1 millisecond', recorded_at from intermediate.dbt_incremental_state"
+        " where model = %s",
+        (f"intermediate.{model}",),
+    ).fetchone()
+    assert row[0] < row[1]
+    return row[0]
 
 
 def _intermediate_snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
@@ -230,6 +248,10 @@ def test_the_intermediate_tables_rebuild_the_periods_the_month_changed(months):
     assert months["december"]["int_first_submissions"] == date(2009, 7, 1)
     assert months["december"][COMPLIANCE] == date(2009, 7, 1)
     assert months["march"]["int_period_values_source"] == date(2010, 1, 1)
+    # P01's message about August, committed after February's build had read the ledger, though stamped before that
+    # build began: March's build reopens August (it reads from the latest decision February's build saw)
+    assert months["march"]["int_first_submissions"] == date(2009, 8, 1)
+    assert months["march"][COMPLIANCE] == date(2009, 8, 1)
 
 
 def test_a_chain_continues_from_the_month_before_the_window(months):
