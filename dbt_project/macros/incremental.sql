@@ -357,3 +357,20 @@
         {%- endif %}
     on conflict (model) do update set rebuilt_from = excluded.rebuilt_from, recorded_at = now()
 {%- endmacro %}
+
+{#
+    The config of a model replaced period by period (delete+insert, a period whole): `model` is its schema.name,
+    `pre_hook` what records the first period its build rewrites (the delete reads the periods from there on,
+    through the period_month index). Use as `{{ config(**period_replacement('schema.name', pre_hook="...")) }}`.
+#}
+{% macro period_replacement(model, pre_hook) -%}
+    {%- do return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': 'period_month',
+        'on_schema_change': 'fail',
+        'indexes': [{'columns': ['period_month']}],
+        'pre_hook': pre_hook,
+        'incremental_predicates': ['DBT_INTERNAL_DEST.period_month >= ' ~ rebuilt_from(model)],
+    }) -%}
+{%- endmacro %}

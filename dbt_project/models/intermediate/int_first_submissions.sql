@@ -1,15 +1,8 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        on_schema_change='fail',
-        indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_changed_periods() }}",
-        incremental_predicates=[
-            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('intermediate.int_first_submissions')
-        ]
-    )
+    config(**period_replacement(
+        'intermediate.int_first_submissions',
+        pre_hook="{{ record_changed_periods() }}"
+    ))
 }}
 
 -- Per (unit, period) with any attributed activity: the FIRST accepted submission (version 1 of

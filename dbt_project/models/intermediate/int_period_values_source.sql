@@ -1,15 +1,8 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        on_schema_change='fail',
-        indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_loaded_through('period_loaded_at') }}",
-        incremental_predicates=[
-            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('intermediate.int_period_values_source')
-        ]
-    )
+    config(**period_replacement(
+        'intermediate.int_period_values_source',
+        pre_hook="{{ record_loaded_through('period_loaded_at') }}"
+    ))
 }}
 
 -- Per (unit, period) with an effective submission: which report's values hold for the period. A report

@@ -1,15 +1,8 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        on_schema_change='fail',
-        indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_loaded_through('period_loaded_at') }}",
-        incremental_predicates=[
-            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('intermediate.int_submission_versions')
-        ]
-    )
+    config(**period_replacement(
+        'intermediate.int_submission_versions',
+        pre_hook="{{ record_loaded_through('period_loaded_at') }}"
+    ))
 }}
 
 -- Every accepted submission with its version among the unit's submissions for the period (by received_at,

@@ -1,15 +1,8 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        on_schema_change='fail',
-        indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_changed_periods(reads_registry=true) }}",
-        incremental_predicates=[
-            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.fct_reporting_compliance')
-        ]
-    )
+    config(**period_replacement(
+        'marts.fct_reporting_compliance',
+        pre_hook="{{ record_changed_periods(reads_registry=true) }}"
+    ))
 }}
 -- depends_on: {{ ref('stg_submissions') }}, {{ ref('stg_messages') }}, {{ ref('stg_period_closures') }}
 

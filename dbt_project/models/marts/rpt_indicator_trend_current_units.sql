@@ -1,15 +1,8 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period_month',
-        on_schema_change='fail',
-        indexes=[{'columns': ['period_month']}],
-        pre_hook="{{ record_derived_periods('marts.fct_indicator_values') }}",
-        incremental_predicates=[
-            "DBT_INTERNAL_DEST.period_month >= " ~ rebuilt_from('marts.rpt_indicator_trend_current_units')
-        ]
-    )
+    config(**period_replacement(
+        'marts.rpt_indicator_trend_current_units',
+        pre_hook="{{ record_derived_periods('marts.fct_indicator_values') }}"
+    ))
 }}
 
 -- Trend view across the 2025 reorganisations: every row of fct_indicator_values (its own unit unchanged)
