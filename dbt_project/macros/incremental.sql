@@ -175,8 +175,8 @@
 {#
     The first period a mart derived period by period from incremental fact `model` rebuilds: the periods the
     fact's build just rewrote, in a monthly build of an unchanged release (ITREPORT_DBT_SCOPE=rebuilt), every
-    period otherwise (new seeds may change every period). Use in the mart's `is_incremental()` branch, with
-    `incremental_strategy='delete+insert'` and `unique_key='period_month'`, so a period is replaced whole.
+    period otherwise (new seeds may change every period). Use in the mart's `is_incremental()` branch, with the
+    config of period_replacement, so a period is replaced whole.
 #}
 {% macro derived_cutoff(model) -%}
     {%- if execute and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
@@ -196,9 +196,9 @@
       - the latest period the model holds (the current month is rebuilt every month, even a quiet one);
     every period on a full refresh, and, when `reads_registry`, in a build that is not the monthly build of an
     unchanged release (ITREPORT_DBT_SCOPE is not "rebuilt": new seeds may change every period's expected units).
-    Use inside `{% if is_incremental() %}` with `incremental_strategy='delete+insert'`, `unique_key='period_month'`
-    and `pre_hook="{{ record_changed_periods() }}"` (with the same `reads_registry`). Read when the model is
-    compiled and written into its SQL as a date, like incremental_cutoff.
+    Use inside `{% if is_incremental() %}` with the config of period_replacement and
+    `pre_hook="{{ record_changed_periods() }}"` (with the same `reads_registry`). Read when the model is compiled
+    and written into its SQL as a date, like incremental_cutoff.
 #}
 {% macro changed_periods_cutoff(reads_registry=false) -%}
     {%- set first_period = "cast('" ~ var("first_period") ~ "' as date)" -%}
@@ -275,8 +275,7 @@
       - a period closed since its last build (the latest closed_at it saw: closed_through), and
       - the latest closed period (the current year is rebuilt every month, even a quiet one);
     every year otherwise (a full refresh, a model without a record, new seeds: the registry, targets, weights).
-    Use inside `{% if is_incremental() %}` with `incremental_strategy='delete+insert'` and the year as
-    `unique_key` (a year is replaced whole), `pre_hook="{{ record_derived_years() }}"`, and
+    Use inside `{% if is_incremental() %}` with the config of year_replacement (a year is replaced whole), and
     `-- depends_on: {{ ref('stg_submissions') }} {{ ref('stg_period_closures') }}` in the model. Read when the
     model is compiled, just before it runs, and written into its SQL as a number, so the filters reach the
     intermediate tables and views it reads.
@@ -372,5 +371,20 @@
         'indexes': [{'columns': ['period_month']}],
         'pre_hook': pre_hook,
         'incremental_predicates': ['DBT_INTERNAL_DEST.period_month >= ' ~ rebuilt_from(model)],
+    }) -%}
+{%- endmacro %}
+
+{#
+    The config of a model derived year by year (derived_first_year): delete+insert of whole years, keyed and indexed
+    by `year_column`. Use as `{{ config(**year_replacement('value_year')) }}`.
+#}
+{% macro year_replacement(year_column) -%}
+    {%- do return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': year_column,
+        'on_schema_change': 'fail',
+        'indexes': [{'columns': [year_column]}],
+        'pre_hook': '{{ record_derived_years() }}',
     }) -%}
 {%- endmacro %}

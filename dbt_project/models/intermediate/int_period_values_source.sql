@@ -28,23 +28,6 @@ submission_versions as (
 
 ),
 
-effective_submissions as (
-
-    select
-        unit_code,
-        period_month,
-        message_hash,
-        submission_kind,
-        received_at,
-        version_number,
-        version_count,
-        period_loaded_at
-
-    from submission_versions
-    where is_effective
-
-),
-
 -- each link of a chain: a period's effective submission, or the row carried in from the month before the window
 chain_links as (
 
@@ -62,7 +45,8 @@ chain_links as (
         false as is_carried_in,
         submission_kind = 'report' as is_anchor
 
-    from effective_submissions
+    from submission_versions
+    where is_effective
 
     {% if cutoff -%}
         union all

@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='value_year',
-        indexes=[{'columns': ['value_year']}],
-        on_schema_change='fail',
-        pre_hook="{{ record_derived_years() }}"
-    )
-}}
+{{ config(**year_replacement('value_year')) }}
 
 -- Per (year, unit valid at the year's end, indicator): the value that stands for the year, with the months of
 -- its predecessors rolled up as rpt_indicator_trend_current_units does (sum for counts and money, mean for

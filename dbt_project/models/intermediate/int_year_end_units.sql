@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='ranking_year',
-        indexes=[{'columns': ['ranking_year']}],
-        on_schema_change='fail',
-        pre_hook="{{ record_derived_years() }}"
-    )
-}}
+{{ config(**year_replacement('ranking_year')) }}
 
 -- Per (year, unit expected in a closed period of that year): the unit that stands for it at the year's end,
 -- i.e. the first unit along its successor links (itself included) valid in the year's December. Before the

@@ -1,13 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='value_year',
-        indexes=[{'columns': ['value_year']}],
-        on_schema_change='fail',
-        pre_hook="{{ record_derived_years() }}"
-    )
-}}
+{{ config(**year_replacement('value_year')) }}
 
 -- Per (unit, year, indicator): the value that stands for the year, i.e. the effective value in December,
 -- or in the latest month of the year with a numeric effective value (carried notices included).

@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='ranking_year',
-        on_schema_change='fail',
-        pre_hook="{{ record_derived_years() }}"
-    )
-}}
+{{ config(**year_replacement('ranking_year')) }}
 
 -- The annual IT-application index: per (year, unit valid at the year's end) five group sub-indices on 0-1,
 -- the weighted overall index (seed scoring_weights) and the rank among ministries and agencies and among

@@ -1,12 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='target_year',
-        on_schema_change='fail',
-        pre_hook="{{ record_derived_years() }}"
-    )
-}}
+{{ config(**year_replacement('target_year')) }}
 
 -- Quyết định 48/2009/QĐ-TTg targets per unit type against each unit's year-end value: one row per
 -- (unit expected in at least one closed period of the target year, target indicator, target year).
