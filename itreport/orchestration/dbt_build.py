@@ -57,6 +57,8 @@ from typing import Any
 import psycopg
 from cosmos.operators.local import DbtBuildLocalOperator
 
+from itreport.orchestration.heap import unscanned_imports
+
 log = logging.getLogger(__name__)
 
 SEED_SCHEMA = "reference"
@@ -359,6 +361,8 @@ class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
         self.env = {**(self.env or {}), SCOPE_ENV: "rebuilt" if plan.rebuilt_only else "all"}
         self.log.info("dbt build excludes: %s; scope: %s periods", plan.exclude or "nothing", self.env[SCOPE_ENV])
         self.cache_dir = self.cache_dir or partial_parse_cache(self.dag_id, self.task_id)
+        with unscanned_imports():
+            import dbt.cli.main  # noqa: F401  (Cosmos imports it to find dbtRunner; here, for unscanned_imports)
         use_cheap_behavior_flag_source()
         templates = Path(self.cache_dir) / "jinja" if self.cache_dir is not None else None
         used = use_template_code_cache(templates) if templates is not None else set()

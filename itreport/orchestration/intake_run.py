@@ -56,7 +56,7 @@ from ingestion.mailbox.imap import ImapSource
 from ingestion.mailbox.maildir import MaildirSource, MailSource
 from itreport.config import warehouse
 from itreport.config.settings import Settings
-from itreport.orchestration.heap import settle_heap
+from itreport.orchestration.heap import settle_heap, unscanned_imports
 
 log = logging.getLogger(__name__)
 
@@ -450,6 +450,8 @@ def validate(
         for item in received
         if item.decided.submission and item.decided.submission.kind == SubmissionKind.REPORT
     ]
+    if reports:
+        _import_gx()
     problems = validate_submissions(reports, catalogue, home=settings.home, stored=stored)
     if reports:
         _settle_after_gx()
@@ -463,6 +465,12 @@ def validate(
                 [p.message_en for p in found],
                 registry.get(submission.unit_code),
             )
+
+
+@functools.cache
+def _import_gx() -> None:
+    with unscanned_imports():
+        import great_expectations  # noqa: F401  (imported here, before it is needed, for unscanned_imports)
 
 
 @functools.cache

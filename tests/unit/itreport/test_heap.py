@@ -8,7 +8,7 @@ import weakref
 
 import pytest
 
-from itreport.orchestration.heap import settle_heap
+from itreport.orchestration.heap import settle_heap, unscanned_imports
 
 
 class Node:
@@ -36,3 +36,25 @@ def test_garbage_is_collected_and_survivors_are_frozen(unfrozen):
     assert alive() is kept
     assert gc.get_freeze_count() > 0
     assert not any(obj is kept for obj in gc.get_objects())  # frozen: later collections do not walk it
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_an_import_runs_without_collections_and_what_it_made_is_frozen(unfrozen, enabled):
+    collections: list[int] = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    (gc.enable if enabled else gc.disable)()
+    gc.callbacks.append(count)
+    try:
+        with unscanned_imports():
+            assert not gc.isenabled()
+            made = [Node() for _ in range(5 * gc.get_threshold()[0])]  # enough to start a collection if enabled
+        assert gc.isenabled() is enabled  # the collector as it was before
+    finally:
+        gc.callbacks.remove(count)
+        gc.enable()
+    assert collections == []
+    assert not any(obj is made[0] for obj in gc.get_objects())  # frozen with the rest of the import
