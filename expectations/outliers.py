@@ -34,6 +34,7 @@ ALL_INDICATORS = "*"
 
 # code → (number, text as typed)
 Values = Mapping[str, tuple[float | None, str | None]]
+_BLANK = (None, None)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def value_warnings(
     jump_points: float = 30.0,
 ) -> list[ValueWarning]:
     """Warnings for one accepted report of ``period``; ``history`` holds the unit's earlier reports by period."""
-    window = [add_months(period, -i) for i in range(HISTORY_MONTHS, 0, -1)]
+    months = [history[month] for i in range(HISTORY_MONTHS, 0, -1) if (month := add_months(period, -i)) in history]
     previous = history.get(add_months(period, -1))
     found: list[ValueWarning] = []
     for indicator in catalogue.indicators:
@@ -118,8 +119,7 @@ def value_warnings(
         number = values.get(code, (None, None))[0]
         if number is None:
             continue
-        past = [history[p].get(code, (None, None))[0] for p in window if p in history]
-        past = [float(x) for x in past if x is not None]
+        past = [float(x) for month in months if (x := month.get(code, _BLANK)[0]) is not None]
         vi, en = _labels(indicator)
         found.extend(_history_warnings(message_hash, code, number, past, vi, en))
         last = previous.get(code, (None, None))[0] if previous else None

@@ -5,6 +5,7 @@ Run by intake after loading; warnings never change a message's state or the dead
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -16,39 +17,45 @@ from ingestion.domain.periods import add_months
 from ingestion.domain.records import Submission, SubmissionKind
 
 # Each wanted (unit, period) looks up its unit's months through raw.submissions' (unit_code, period_month) index: a
-# lateral subquery is a nested loop over the wanted pairs, where a join let the planner hash the whole history.
+# lateral subquery is a nested loop over the wanted pairs, where a join let the planner hash the whole history. A month
+# is one row, its values the arrays ingestion.load keeps on it (a row per value cost more to send than to find).
 _HISTORY_SQL = """
     with wanted as (
         select * from unnest(%s::text[], %s::date[], %s::date[]) as w (unit_code, period_month, since)
     )
-    select w.unit_code, w.period_month, r.period_month, v.indicator_code, v.value_number, v.value_text
-    from wanted w
+    select w.unit_code, w.period_month, r.period_month, r.indicator_codes, r.value_numbers,
+        case when r.period_month = w.last_month then r.value_texts end
+    from (select *, (period_month - interval '1 month')::date as last_month from wanted) w
     cross join lateral (
-        select distinct on (s.period_month) s.message_hash, s.period_month
+        select distinct on (s.period_month) s.period_month, s.indicator_codes, s.value_numbers, s.value_texts
         from raw.submissions s
         where s.unit_code = w.unit_code and s.submission_kind = 'report'
           and s.period_month >= w.since and s.period_month < w.period_month
         order by s.period_month, s.received_at desc, s.message_hash
     ) r
-    join raw.submission_values v on v.message_hash = r.message_hash
 """
+
+
+_NO_TEXTS = itertools.repeat(None)
 
 
 def unit_histories(
     conn: psycopg.Connection, wanted: Iterable[tuple[str, date]]
 ) -> dict[tuple[str, date], dict[date, Values]]:
     """For each (unit, period): the unit's accepted reports of the ``HISTORY_MONTHS`` months before the period
-    (latest receipt per month), in one query."""
+    (latest receipt per month), in one query; the texts as typed of the month before only (the others' numbers are
+    the history; the last month's texts tell an unchanged report)."""
     pairs = sorted(set(wanted))
     histories: dict[tuple[str, date], dict[date, Values]] = {pair: {} for pair in pairs}
     if not pairs:
         return histories
     units, periods = [unit for unit, _ in pairs], [period for _, period in pairs]
     since = [add_months(period, -HISTORY_MONTHS) for period in periods]
-    rows = conn.execute(_HISTORY_SQL, (units, periods, since)).fetchall()  # at once: row-by-row costs a call each
-    for unit, wanted_period, period_month, code, number, text in rows:
-        month = histories[(unit, wanted_period)].setdefault(period_month, {})
-        month[code] = (float(number) if number is not None else None, text)
+    with conn.cursor(binary=True) as cur:
+        rows = cur.execute(_HISTORY_SQL, (units, periods, since)).fetchall()  # at once: row-by-row costs a call each
+    for unit, wanted_period, period_month, codes, numbers, texts in rows:
+        typed = zip(numbers or (), texts or _NO_TEXTS, strict=False)  # no texts: a month before the last
+        histories[(unit, wanted_period)][period_month] = dict(zip(codes or (), typed, strict=True))
     return histories
 
 

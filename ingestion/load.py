@@ -40,6 +40,7 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
         if _schema_version(conn) == version:
             return
         conn.execute(sql)
+        fill_value_arrays(conn)  # a warehouse loaded before raw.submissions had them
         conn.execute("create table if not exists raw.schema_version (version text not null)")
         conn.execute("delete from raw.schema_version")
         conn.execute("insert into raw.schema_version (version) values (%s)", (version,))
@@ -173,7 +174,33 @@ def _load_many(cur: psycopg.Cursor, items: Sequence[ReceivedMessage], *, minimal
     counts["submissions"] = _insert(cur, _SUBMISSIONS_SQL, rows)
     values = [(s.message_hash, v.indicator_code, v.value_text, v.value_number) for s in submissions for v in s.values]
     counts["values"] = _insert(cur, _VALUES_SQL, values)
+    fill_value_arrays(cur, [s.message_hash for s in submissions if s.kind == SubmissionKind.REPORT])
     return counts
+
+
+# A report's values are also kept on its raw.submissions row as three arrays (in indicator order), derived from
+# raw.submission_values here only: value warnings read twelve months of a unit as twelve rows, not 336.
+_VALUE_ARRAYS_SQL = """
+    update raw.submissions s
+    set (indicator_codes, value_numbers, value_texts) = (
+        select array_agg(v.indicator_code order by v.indicator_code),
+            array_agg(v.value_number::float8 order by v.indicator_code),
+            array_agg(v.value_text order by v.indicator_code)
+        from raw.submission_values v
+        where v.message_hash = s.message_hash
+    )
+    where s.submission_kind = 'report' and s.indicator_codes is null
+"""
+
+
+def fill_value_arrays(conn: psycopg.Connection | psycopg.Cursor, hashes: Sequence[str] | None = None) -> int:
+    """Set the value arrays of these reports (``None``: of every report without them) from their values;
+    returns rows updated."""
+    if hashes is None:
+        return conn.execute(_VALUE_ARRAYS_SQL).rowcount
+    if not hashes:
+        return 0
+    return conn.execute(_VALUE_ARRAYS_SQL + " and s.message_hash = any(%s)", (list(hashes),)).rowcount
 
 
 def _insert(cur: psycopg.Cursor, sql: str, rows: Sequence[tuple]) -> int:

@@ -35,6 +35,11 @@ create table if not exists raw.submissions (
     proposals        text,
     loaded_at        timestamptz not null default now()
 );
+-- A report's values as arrays in indicator order (the same as raw.submission_values; ingestion.load fills them):
+-- value warnings read a unit's twelve months as twelve rows.
+alter table raw.submissions add column if not exists indicator_codes text[];
+alter table raw.submissions add column if not exists value_numbers double precision[];
+alter table raw.submissions add column if not exists value_texts text[];
 
 -- Indicator values of accepted reports, as typed (value_text) and normalised (value_number).
 create table if not exists raw.submission_values (

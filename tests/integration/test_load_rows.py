@@ -64,6 +64,8 @@ def test_rows_hold_the_values_as_parameters_of_their_types_give_them(conn):
         for i, n in enumerate(NUMBERS)
     ]
     assert stored == expected
+    arrays = conn.execute("select indicator_codes, value_numbers, value_texts from raw.submissions").fetchone()
+    assert arrays == tuple(list(column) for column in zip(*_as_floats(stored), strict=True))
     ledger = conn.execute(
         "select message_id, subject, received_at, reason_vi, period_month from raw.messages order by message_hash"
     ).fetchall()
@@ -84,3 +86,26 @@ def test_loading_again_inserts_nothing(conn):
     batch = [_received("d" * 64, values=[ReportValue("C1", "1", 1.0)], message_id="<m@x>")]
     assert load(conn, batch)["values"] == 1
     assert load(conn, batch) == {"messages": 0, "submissions": 0, "values": 0, "processing_errors": 0}
+
+
+def _as_floats(rows: list[tuple]) -> list[tuple]:
+    """(code, text, number) rows as the value arrays hold them: (code, number as float8, text)."""
+    return [(code, None if number is None else float(number), text) for code, text, number in rows]
+
+
+def test_a_warehouse_loaded_before_the_value_arrays_gets_them_once_on_upgrade(conn):
+    """Reports loaded before raw.submissions had its value arrays get them from raw.submission_values when the
+    schema is upgraded; a "same as" notice (no values) has none."""
+    from ingestion.load import ensure_raw_schema, load
+
+    values = [ReportValue("C2", "2", 2.0), ReportValue("C1", "một", None)]
+    notice = _received("f" * 64, values=[], message_id=None)
+    notice.decided.decision.kind = notice.decided.submission.kind = SubmissionKind.SAME_AS_NOTICE
+    load(conn, [_received("e" * 64, values=values, message_id=None), notice])
+    conn.execute("update raw.submissions set indicator_codes = null, value_numbers = null, value_texts = null")
+    conn.execute("delete from raw.schema_version")  # as a warehouse of the version before
+    ensure_raw_schema(conn)
+    rows = conn.execute(
+        "select submission_kind, indicator_codes, value_numbers, value_texts from raw.submissions order by 1"
+    ).fetchall()
+    assert rows == [("report", ["C1", "C2"], [None, 2.0], ["một", "2"]), ("same_as_notice", None, None, None)]
