@@ -37,7 +37,7 @@ def wait_for_december_close(year: int) -> PokeReturnValue:
         return PokeReturnValue(is_done=december_closed(conn, year), xcom_value=year)
 
 
-@task
+@task(multiple_outputs=False)
 def build_annual_evaluation(year: int) -> dict[str, object]:
     """The document and the results page, from the marts, into the reports folder (a draft until approved)."""
     from itreport.reports.annual_build import build_annual
@@ -45,7 +45,7 @@ def build_annual_evaluation(year: int) -> dict[str, object]:
     return build_annual(Settings.from_env(), year).as_dict()
 
 
-@task
+@task(multiple_outputs=False)
 def publish_annual_evaluation(outputs: dict[str, object]) -> dict[str, object]:
     """After approval: archive the version (sha256), copy both to the publication folder, email the document
     to the leadership list (once per content, through the outbox)."""

@@ -23,7 +23,7 @@ COMMENT_PARAM = "comment"
 # --- reminders ---------------------------------------------------------------------------------------------------
 
 
-@task
+@task(multiple_outputs=False)
 def send_reminders() -> dict[str, object]:
     """Remind the units that owe the period's report (``period`` / ``days_before`` params, else the run's day)."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
@@ -56,7 +56,7 @@ def announce_marts(period: str) -> str:
     return period
 
 
-@task(outlets=[NEW_SUBMISSIONS])
+@task(outlets=[NEW_SUBMISSIONS], multiple_outputs=False)
 def announce_submissions(intake_result: dict[str, Any]) -> dict[str, Any]:
     """An asset event when intake loaded new accepted submissions; skipped (no event) otherwise."""
     from airflow.sdk.exceptions import AirflowSkipException
@@ -91,7 +91,7 @@ def resolve_report_period() -> str:
     return max(periods)
 
 
-@task(task_id=BUILD_TASK)
+@task(task_id=BUILD_TASK, multiple_outputs=False)
 def build_government_report(period: str) -> dict[str, object]:
     """The briefing from the marts (as bi_reader), archived as a new version when its bytes changed."""
     from ingestion.domain.periods import parse_period
@@ -132,7 +132,7 @@ def _decision():  # -> Decision | None
     return decision_from_hitl(get_current_context()["ti"].xcom_pull(task_ids=APPROVAL_TASK, key=ANSWER_KEY))
 
 
-@task
+@task(multiple_outputs=False)
 def publish_report(draft: dict[str, Any]) -> dict[str, object]:
     """Approved: record the decision, email the document to the leadership list, mark it sent."""
     from airflow.providers.smtp.hooks.smtp import SmtpHook
@@ -144,7 +144,7 @@ def publish_report(draft: dict[str, Any]) -> dict[str, object]:
         return _settle(draft, decision, hook, lines=draft.get("summary", []))
 
 
-@task(trigger_rule="all_done")
+@task(trigger_rule="all_done", multiple_outputs=False)
 def record_rejection(draft: dict[str, Any]) -> dict[str, object]:
     """Rejected (the gate skipped publish_report): record the decision and its comment; nothing is sent."""
 

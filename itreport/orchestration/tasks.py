@@ -21,7 +21,7 @@ def prepare_warehouse() -> dict[str, str]:
     return ensure_warehouse(Settings.from_env())
 
 
-@task
+@task(multiple_outputs=False)
 def intake() -> dict[str, object]:
     """Archive every message in the mailbox, decide each new one, check it with GX and load it."""
     from itreport.orchestration.intake_run import run_intake
@@ -43,7 +43,7 @@ def plan_intake() -> list[dict[str, object]]:
     return [batch.as_dict() for batch in planned.batches]
 
 
-@task
+@task(multiple_outputs=False)
 def intake_batch(batch: dict[str, object]) -> dict[str, object]:
     """One batch: archive, decide, check with GX and load its messages in one transaction (mapped over the plan)."""
     from ingestion.domain.records import IntakeBatch
@@ -52,7 +52,8 @@ def intake_batch(batch: dict[str, object]) -> dict[str, object]:
     return run_batch(Settings.from_env(), IntakeBatch.from_dict(batch)).as_dict()
 
 
-@task(trigger_rule="none_failed")  # no batch at all (nothing new) still finishes: the read mark, the counts
+# no batch at all (nothing new) still finishes: the read mark, the counts
+@task(trigger_rule="none_failed", multiple_outputs=False)
 def finish_intake(outcomes: list[dict[str, object]]) -> dict[str, object]:
     """After every batch: the "same as" notices that needed another batch's report, the read mark, the counts."""
     from itreport.orchestration.intake_run import BatchOutcome, IntakePlan
