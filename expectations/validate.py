@@ -177,11 +177,15 @@ def validate_submissions(
 def _run(frame, catalogue: Catalogue, home: Path | None, stored: list[tuple[str, ...]]):
     """-> ExpectationSuiteValidationResult"""
     if home is not None:
-        from expectations.project import SUBMISSION_CHECKPOINT
+        from expectations.project import SUBMISSION_CHECKPOINT, SUBMISSION_FAILURES_CHECKPOINT, run_checkpoint
 
         if _committed_suites_current(catalogue, _suite_files_signature()):
-            context = _context(home)
-            outcome = context.checkpoints.get(SUBMISSION_CHECKPOINT).run(batch_parameters={"dataframe": frame})
+            outcome = run_checkpoint(
+                _context(home),
+                SUBMISSION_CHECKPOINT,
+                SUBMISSION_FAILURES_CHECKPOINT,
+                batch_parameters={"dataframe": frame},
+            )
             stored.extend(key.to_tuple() for key in outcome.run_results)
             return next(iter(outcome.run_results.values()))
         log.warning("The committed GX suites differ from the catalogue; run `python -m expectations.project`.")
@@ -228,7 +232,13 @@ def _run_ephemeral(frame, suite):  # -> ExpectationSuiteValidationResult
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    from expectations.project import SUBMISSIONS_ASSET, SUBMISSIONS_BATCH, SUBMISSIONS_DATASOURCE
+    from expectations.project import (
+        GATE_FORMAT,
+        SUBMISSION_FAILURES_FORMAT,
+        SUBMISSIONS_ASSET,
+        SUBMISSIONS_BATCH,
+        SUBMISSIONS_DATASOURCE,
+    )
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -238,7 +248,6 @@ def _run_ephemeral(frame, suite):  # -> ExpectationSuiteValidationResult
         .add_batch_definition_whole_dataframe(SUBMISSIONS_BATCH)
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    return batch.validate(
-        context.suites.add(suite),
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [KEY_COLUMN]},
-    )
+    suite = context.suites.add(suite)
+    outcome = batch.validate(suite, result_format=GATE_FORMAT)  # as the committed checkpoints: run_checkpoint
+    return outcome if outcome.success else batch.validate(suite, result_format=SUBMISSION_FAILURES_FORMAT)

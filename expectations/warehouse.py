@@ -14,7 +14,14 @@ from pathlib import Path
 
 import psycopg
 
-from expectations.project import WAREHOUSE_CHECKPOINT, data_docs_index, open_context, update_data_docs
+from expectations.project import (
+    WAREHOUSE_CHECKPOINT,
+    WAREHOUSE_FAILURES_CHECKPOINT,
+    data_docs_index,
+    open_context,
+    run_checkpoint,
+    update_data_docs,
+)
 from expectations.warehouse_views import WarehouseChecksFailed, drop_views, point_views
 
 
@@ -44,7 +51,7 @@ def run_warehouse_checks(
         checked, skipped = point_views(conn, source_schema)
         try:
             context = open_context(home, warehouse_url)
-            outcome = context.checkpoints.get(WAREHOUSE_CHECKPOINT).run()
+            outcome = run_checkpoint(context, WAREHOUSE_CHECKPOINT, WAREHOUSE_FAILURES_CHECKPOINT)
             update_data_docs(context, outcome.run_results)
         finally:
             drop_views(conn)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -83,6 +86,31 @@ def test_a_broken_build_fails_naming_each_broken_expectation(outcomes):
     ):
         assert needle in text, text
     assert len(result.failures) == 5, text
+    assert all(re.search(r"failed \([1-9]\d* unexpected rows\)$", failure) for failure in result.failures), text
+
+
+def test_each_run_stores_one_result_per_mart_with_counts_only_when_something_failed(settings, warehouse_conn, tmp_path):
+    """The gate says which expectations passed; a failed run is checked again by its twin, whose results (with the
+    unexpected rows counted) replace the gate's."""
+    from expectations.warehouse import run_warehouse_checks
+    from itreport.config.warehouse import warehouse_url
+
+    def results() -> list[dict]:
+        return [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "gx" / "validations").rglob("*.json")]
+
+    try:
+        _make_schema(warehouse_conn, "dq_once", list(GOOD))
+        assert run_warehouse_checks(tmp_path, warehouse_url(settings), source_schema="dq_once").success
+        clean = results()
+        assert len(clean) == len(GOOD)
+        assert all("unexpected_count" not in r["result"] for result in clean for r in result["results"])
+        _make_schema(warehouse_conn, "dq_once", list(GOOD), BREAKS)
+        run_warehouse_checks(tmp_path, warehouse_url(settings), source_schema="dq_once", raise_on_failure=False)
+        broken = [result for result in results() if result not in clean]
+        assert len(broken) == len(GOOD)
+        assert all("unexpected_count" in r["result"] for result in broken for r in result["results"])
+    finally:
+        warehouse_conn.execute("drop schema if exists dq_once cascade")
 
 
 def test_missing_marts_are_skipped_at_run_time(outcomes):

@@ -56,16 +56,23 @@ def test_a_new_indicator_or_range_changes_the_generated_suite_without_code_chang
 def test_committed_checkpoints_and_validation_definitions_load():
     import great_expectations as gx  # noqa: F401  (the context needs it imported)
 
-    from expectations.project import GX_DIR, SUBMISSION_CHECKPOINT, WAREHOUSE_CHECKPOINT, open_context
+    from expectations import project
 
-    before = _tree_digest(GX_DIR)
-    context = open_context(Path("/tmp/itreport-gx-unused-state"))
-    names = {c.name for c in context.checkpoints.all()}
-    assert {SUBMISSION_CHECKPOINT, WAREHOUSE_CHECKPOINT} <= names
+    before = _tree_digest(project.GX_DIR)
+    context = project.open_context(Path("/tmp/itreport-gx-unused-state"))
+    checkpoints = {c.name: c for c in context.checkpoints.all()}
+    for gate, failures in (
+        (project.SUBMISSION_CHECKPOINT, project.SUBMISSION_FAILURES_CHECKPOINT),
+        (project.WAREHOUSE_CHECKPOINT, project.WAREHOUSE_FAILURES_CHECKPOINT),
+    ):  # each gate has its twin on the same validation definitions, listing what failed
+        assert checkpoints[gate].result_format == project.GATE_FORMAT
+        assert checkpoints[failures].result_format["result_format"] in ("COMPLETE", "SUMMARY")
+        definitions = [[d.name for d in checkpoints[name].validation_definitions] for name in (gate, failures)]
+        assert definitions[0] == definitions[1] and definitions[0]
     suites = {s.name for s in context.suites.all()}
     for definition in context.validation_definitions.all():
         assert definition.suite.name in suites
-    assert _tree_digest(GX_DIR) == before
+    assert _tree_digest(project.GX_DIR) == before
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +104,50 @@ def test_a_run_writes_results_to_the_state_folder_and_nothing_to_the_repository(
     assert (home / "gx" / "data_docs" / "index.html").exists()
     pages = list((home / "gx" / "data_docs" / "validations" / "submission_values").rglob("*.html"))
     assert len(pages) == 1  # the stored result has its page
+
+
+def _stored_results(home: Path) -> list[dict]:
+    import json
+
+    return [json.loads(p.read_text(encoding="utf-8")) for p in (home / "gx" / "validations").rglob("*.json")]
+
+
+def test_a_batch_that_failed_keeps_one_result_listing_the_failing_messages(file_context_run):
+    """The gate (pass or fail per expectation) found the failure; its twin's result, with the failing rows,
+    replaced the gate's in the store."""
+    (result,) = _stored_results(file_context_run["home"])
+    failed = [r for r in result["results"] if not r["success"]]
+    assert failed and all(
+        [row["message_hash"] for row in r["result"]["unexpected_index_list"]] == ["bad"] for r in failed
+    )
+    passed = [r for r in result["results"] if r["success"]]
+    assert passed and all(r["result"].get("unexpected_count") == 0 for r in passed)
+
+
+def test_a_clean_batch_stores_only_which_expectations_passed(tmp_path):
+    from expectations.validate import update_data_docs, validate_submissions
+
+    stored: list[tuple[str, ...]] = []
+    problems = validate_submissions(
+        [real_submission("ok"), real_submission("ok2")], CATALOGUE, home=tmp_path, stored=stored
+    )
+    assert problems == {}
+    (result,) = _stored_results(tmp_path)
+    assert result["success"] and result["results"]
+    assert all(r["success"] and "unexpected_count" not in r["result"] for r in result["results"])
+    update_data_docs(tmp_path, stored)
+    (page,) = (tmp_path / "gx" / "data_docs" / "validations" / "submission_values").rglob("*.html")
+    text = page.read_text(encoding="utf-8")  # the page lists every expectation, passed, without observed values
+    assert "Succeeded" in text and "ind_3_3" in text
+
+
+def test_the_catalogue_suite_gates_then_explains_as_the_committed_checkpoints(tmp_path):
+    """Without a state folder the suite runs in an ephemeral context, two passes all the same."""
+    from expectations.validate import validate_submissions
+
+    problems = validate_submissions([real_submission("ok"), real_submission("bad", **{"3_3": "150"})], CATALOGUE)
+    assert [(p.indicator_code, p.rule) for p in problems["bad"]] == [("3.3", "range")] and set(problems) == {"bad"}
+    assert validate_submissions([real_submission("ok")], CATALOGUE) == {}
 
 
 def test_a_stale_committed_suite_falls_back_to_the_catalogue(tmp_path):
