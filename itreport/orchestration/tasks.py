@@ -60,7 +60,9 @@ def finish_intake(outcomes: list[dict[str, object]]) -> dict[str, object]:
     from itreport.orchestration.intake_run import finish_intake as finish
 
     run = get_current_context()["ti"].xcom_pull(task_ids="plan_intake", key=PLAN_KEY)
-    done = [BatchOutcome.from_dict(outcome) for outcome in outcomes or []]
+    # a slice of the mapped outcomes is one request; reading them one by one ends with a request past the last,
+    # which Airflow's client logs as an error
+    done = [BatchOutcome.from_dict(outcome) for outcome in (outcomes[:] if outcomes is not None else [])]
     return finish(Settings.from_env(), IntakePlan.from_dict(run), done).as_dict()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -80,3 +82,11 @@ def delivered_name(path: Path) -> str:
 def delivered_file(maildir: Path, name: str) -> Path:
     """The message file delivered as ``name``, wherever it is now (unread, or filed as processed)."""
     return next(f for f in mail_files(maildir) if name in (f.name, delivered_name(f)))
+
+
+@contextlib.contextmanager
+def output_of_this_process(path: Path) -> Iterator[Path]:
+    """What this process writes meanwhile to ``sys.stdout`` and ``sys.stderr`` (Airflow's task logs under
+    ``dag.test()`` included: its loggers write to the stream current when they log), into ``path``."""
+    with path.open("w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        yield path
