@@ -101,6 +101,14 @@ def may_hold_doc(raw: bytes) -> bool:
     return any(sign in raw for sign in _OLE2_SIGNS)
 
 
+_ZIP_SIGNS = (b"UEsDB",)  # a zip package's first bytes (PK\x03\x04), base64-encoded from an attachment's start
+
+
+def may_hold_word_file(raw: bytes) -> bool:
+    """Whether a message shows a sign of a .doc or .docx file, so possibly a report (only speed depends on it)."""
+    return may_hold_doc(raw) or any(sign in raw for sign in _ZIP_SIGNS)
+
+
 def _parse_attachment(
     attachment: Attachment, catalogue: Catalogue, converted: Mapping[str, bytes], defer_conversion: bool = False
 ) -> ParsedReport:

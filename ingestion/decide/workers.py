@@ -121,10 +121,18 @@ class Deciders:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def decide(self, messages: Sequence[InboundMessage], convert: Converter | None = None) -> Iterator[Decided]:
+    def decide(
+        self,
+        messages: Sequence[InboundMessage],
+        convert: Converter | None = None,
+        meanwhile: Callable[[], object] | None = None,
+    ) -> Iterator[Decided]:
         """Each message decided, in the order given. ``convert``: the batch's .doc files that antiword cannot place,
-        converted in one call (without it, each such file is converted on its own)."""
+        converted in one call (without it, each such file is converted on its own). ``meanwhile``: work of this
+        process to do while the workers decide (called once they have every message; without workers, first)."""
         first = self._map(messages, {}, defer_conversion=convert is not None)
+        if meanwhile is not None:
+            meanwhile()
         held: list[Decided | ToConvert] = []  # from the first message waiting for a conversion on
         for outcome in first:
             if held or isinstance(outcome, ToConvert):

@@ -30,7 +30,13 @@ from datetime import UTC, datetime
 import psycopg
 
 from ingestion.accepted import AcceptedPairs
-from ingestion.decide.classify import assess, confirm_notices, processing_error, quarantine_invalid
+from ingestion.decide.classify import (
+    assess,
+    confirm_notices,
+    may_hold_word_file,
+    processing_error,
+    quarantine_invalid,
+)
 from ingestion.decide.workers import DecideContext, Deciders
 from ingestion.domain.catalogue import Catalogue, default_catalogue
 from ingestion.domain.records import (
@@ -422,7 +428,10 @@ def decide(
 
     cache_dir = settings.home / "cache" / "doc-to-docx"
     decisions = deciders.decide(
-        [item.message for item in received], convert=lambda documents: convert_cached(documents, cache_dir)
+        [item.message for item in received],
+        convert=lambda documents: convert_cached(documents, cache_dir),
+        # GX checks the reports after: its import (most of a batch's time) runs while the workers decide
+        meanwhile=_import_gx if any(may_hold_word_file(item.message.raw) for item in received) else None,
     )
     for item, decided in zip(received, decisions, strict=True):
         if decided.failure:

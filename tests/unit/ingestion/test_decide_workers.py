@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from support.mail_builders import MX
 
-from ingestion.decide.classify import confirm_notices
+from ingestion.decide.classify import confirm_notices, may_hold_word_file
 from ingestion.decide.workers import DecideContext, Deciders
 from ingestion.domain.catalogue import default_catalogue
 from ingestion.domain.periods import DeadlineRule
@@ -145,3 +146,42 @@ def test_a_daemonic_process_decides_in_its_own_process(context, messages):
     with Deciders(context, 1) as alone:
         expected = [d.assessment.decision.reason_code for d in alone.decide(messages[:3])]
     assert daemon.exitcode == 0 and in_process and decided == expected
+
+
+def test_the_batchs_own_work_runs_while_the_workers_decide(context, messages):
+    """``meanwhile`` (an intake batch imports GX there) is called once the workers have every message: it can wait
+    for them to finish deciding them all."""
+    with Deciders(context, 1) as alone:
+        expected = [_outcome(d) for d in alone.decide(messages)]
+    left_when_done: list[int] = []
+    submitted: list[int] = []
+    with Deciders(context, 2) as workers:
+        pool = workers._pool
+        started = pool._queue_count  # type: ignore[union-attr]  (work items submitted so far: the start's)
+
+        def meanwhile() -> None:
+            submitted.append(pool._queue_count - started)  # type: ignore[union-attr]
+            give_up = time.monotonic() + 300  # only if the workers never got the messages (then it fails below)
+            while pool._pending_work_items and time.monotonic() < give_up:  # type: ignore[union-attr]
+                time.sleep(0.01)
+            left_when_done.append(len(pool._pending_work_items))  # type: ignore[union-attr]
+
+        decided = [_outcome(d) for d in workers.decide(messages, meanwhile=meanwhile)]
+    assert submitted and submitted[0] > 0 and left_when_done == [0]
+    assert decided == expected
+
+
+def test_without_workers_the_batchs_own_work_comes_first_and_once(context, messages):
+    order: list[str] = []
+    with Deciders(context, 1) as alone:
+        for _ in alone.decide(messages, meanwhile=lambda: order.append("meanwhile")):
+            order.append("decided")
+    assert order == ["meanwhile"] + ["decided"] * len(messages)
+
+
+def test_a_message_with_a_word_file_may_hold_a_report(corpus):
+    raw = {name: message.raw for name, message in corpus.items()}
+    for name in ("01_june_report.eml", "05_doc_report.eml", "31_rfc2231_name_octet_stream.eml"):
+        assert may_hold_word_file(raw[name]), name
+    for name in ("02_july_notice_after_june.eml", "29_thanks.eml", "14_pdf_only.eml"):
+        assert not may_hold_word_file(raw[name]), name
