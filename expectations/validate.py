@@ -1,10 +1,11 @@
 """Validate parsed submissions with Great Expectations; failures become messages an agency can act on.
 
-With ``home`` (the product's state folder) the committed ``submission_checks`` checkpoint runs in the
-versioned file context: results are stored under ``home/gx``, and :func:`update_data_docs` renders them once an
-intake's batches are done. Without it — or when
-the committed suite no longer matches the catalogue (regenerate with ``python -m expectations.project``)
-— the suite generated from ``catalogue`` runs in an ephemeral context. Either way the catalogue decides.
+With ``home`` (the product's state folder) the committed ``submission_checks`` checkpoint (pass or fail per
+expectation) runs in the versioned file context, and ``submission_failures`` (the failing rows) on a batch it
+failed (:func:`expectations.project.run_checkpoint`): results are stored under ``home/gx``, and
+:func:`update_data_docs` renders them once an intake's batches are done. Without it — or when the committed suite
+no longer matches the catalogue (regenerate with ``python -m expectations.project``) — the suite generated from
+``catalogue`` runs in an ephemeral context, in the same two passes. Either way the catalogue decides.
 """
 
 from __future__ import annotations
