@@ -8,10 +8,12 @@ child process whose peak memory ``os.wait4`` reports (through :mod:`bench.launch
 
 Every figure is sampled ``BENCH_REPEATS`` times (default 3) and reported as a median, all samples in the JSON:
 one pass takes a sample of each, then further rounds add samples, cheapest figure first, as long as the next
-one fits in ``BENCH_BUDGET`` seconds (default 900); the table says how many samples each median is of. Month 2
-and month N, judged task by task on their fastest samples, take two samples more (:data:`PAIRED`).
+one fits in ``BENCH_BUDGET`` seconds (default 900); the table says how many samples each median is of. A sample
+of the close takes, one right after the other, its floors, month 2 and (once the history is rebuilt) month N;
+judged task by task on their fastest samples, these take two samples more (:data:`PAIRED`).
 ``BENCH_QUICK=1`` shrinks every size and takes one sample (a smoke run, not figures). ``BENCH_STEPS`` (keys of
-steps, comma-separated, e.g. ``close,history,month_n``) runs only those steps besides ``start`` and ``corpora``.
+steps, comma-separated, e.g. ``close`` or ``month_n``, which is the history and the close) runs only those steps
+besides ``start`` and ``corpora``.
 """
 
 from __future__ import annotations
@@ -39,12 +41,15 @@ from ingestion.domain.periods import FIRST_PERIOD, add_months, parse_period
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_MARGIN = 1.15  # another sample is taken only if its longest sample so far, this much longer, fits the budget
 INFORMATIONAL = frozenset({"intake_mixed"})  # figures no target judges: their further samples come last
-NEEDS_NATIONAL = ("intake_national", "workers")  # steps reading the 12,000-unit month the step "national" builds
+# steps that need others: those reading the 12,000-unit month "national" builds; month N, which the close samples
+# beside month 2 once the history is rebuilt
+NEEDS = {"intake_national": ("national",), "workers": ("national",), "month_n": ("history", "close")}
 HISTORY_BASE = "bench_history_base"  # the rebuilt history after its last close, copied before each month N
 CLOSE_BASE = "bench_close_base"  # month 1 closed, copied before each month 2 after the first
 # Month N is judged against month 2 task by task, on each task's fastest sample. Tasks of 50-100 ms vary by a
-# quarter from one process to the next (Airflow's own work per task), so these two figures take more samples.
-PAIRED = frozenset({"close", "month_n"})
+# quarter from one process to the next (Airflow's own work per task), so the close (its floors, month 2 and month N
+# in each sample) takes more samples.
+PAIRED = frozenset({"close"})
 PAIRED_EXTRA = 2  # samples beyond BENCH_REPEATS for the figures in PAIRED
 
 
@@ -89,11 +94,11 @@ class Sizes:
         return self.repeats + (PAIRED_EXTRA if key in PAIRED and not self.quick else 0)
 
     def runs(self, key: str) -> bool:
-        """Whether step ``key`` runs (``start`` and ``corpora``, which the others need, always do; ``national``
-        when a step reading its month does)."""
+        """Whether step ``key`` runs (``start`` and ``corpora``, which the others need, always do; and the steps
+        that a chosen step needs, :data:`NEEDS`)."""
         needed = {"start", "corpora", *self.steps}
-        if needed & set(NEEDS_NATIONAL):
-            needed.add("national")
+        for step in self.steps:
+            needed.update(NEEDS.get(step, ()))
         return not self.steps or key in needed
 
 
@@ -201,6 +206,15 @@ class Bench:
         result["peak_mb"] = int(peak.read_text(encoding="utf-8")) / 1024
         result["wall_seconds"] = time.perf_counter() - started
         return result
+
+    def floors(self) -> dict[str, dict[str, Any]]:
+        """The close's floors, each in its own process on a fresh database: GX import, an empty DAG run through
+        ``dag.test()``, a 1-model dbt build (:data:`bench.targets.FLOORS`)."""
+        floors = {}
+        for key in targets.FLOORS:
+            self.database("bench_floor")
+            floors[key] = self.probe(key, {}, database="bench_floor")
+        return floors
 
     def sample(self, key: str, take: Callable[[int], dict[str, Any]]) -> None:
         """The first sample of figure ``key`` (``take(i)`` makes sample i); :meth:`more_samples` takes the rest."""
@@ -312,21 +326,6 @@ def run(console: Console) -> Path:
     def _national() -> None:
         national.append(synthetic.build_month(bench.cache / "national", sizes.national_units))
 
-    for key, title in (
-        ("gx_import", "floor: GX import"),
-        ("empty_dag", "floor: empty DAG run through dag.test()"),
-        ("dbt_one_model", "floor: 1-model dbt build"),
-    ):
-
-        def floor(key: str = key) -> None:
-            def take(index: int) -> dict[str, Any]:
-                bench.database("bench_floor")
-                return bench.probe(key, {}, database="bench_floor")
-
-            bench.sample(key, take)
-
-        step(key, title)(floor)
-
     @step("parse_floors", "floors: parse_report vs unzip + lxml, antiword, LibreOffice")
     def _parse() -> None:
         args = {"sample": str(mail / "mixed-large")}
@@ -360,27 +359,6 @@ def run(console: Console) -> Path:
 
             bench.sample(f"intake_{kind}", take)
 
-    @step("close", "monthly_close of month 2 (93 units) through dag.test(), month 1 closed before it")
-    def _close() -> None:
-        def take(index: int) -> dict[str, Any]:
-            month_1, month_2 = ({"period": period, "corpus": str(mixed_corpus[0])} for period in history[:2])
-            first: dict[str, Any] = {}
-            if index == 0:
-                setup = time.perf_counter()
-                bench.database("bench_close")
-                maildir = corpus.copy_months(mixed_corpus[0], [], mail / "close")
-                first = {"month_1": bench.probe("close", month_1, database="bench_close", maildir=maildir)}
-                bench.database(CLOSE_BASE, template="bench_close")  # what each sample of month 2 starts from
-                corpus.snapshot(mail / "close", mail / CLOSE_BASE)  # and its mailbox: month 1 filed as processed
-                first["setup_seconds"] = time.perf_counter() - setup
-            # restored from a copy as month N is (the same checkpoint before the probe), so the two months' samples
-            # are taken alike
-            bench.database("bench_close", template=CLOSE_BASE)
-            maildir = corpus.snapshot(mail / CLOSE_BASE, mail / "close")
-            return {"runs": [bench.probe("close", month_2, database="bench_close", maildir=maildir)]} | first
-
-        bench.sample("close", take)
-
     # Month N answers the mail received since it began (the hourly intake answered the history's at the time,
     # and a rebuild mails nobody), as month 2 answers its own (month 1's close answered month 1's).
     since = (date.today() - parse_period(month_n)).days + 1
@@ -403,23 +381,55 @@ def run(console: Console) -> Path:
 
         bench.sample("history", take)
 
-    @step("month_n", f"monthly_close of month N ({month_n}) on the rebuilt history (restored from a copy each time)")
-    def _month_n() -> None:
-        if not bench.figures.get("history"):
-            raise RuntimeError("no history to close month N on")
+    def month_2_close() -> dict[str, Any]:
+        # restored from a copy as month N is (the same checkpoint before the probe), so the two months' samples
+        # are taken alike
+        bench.database("bench_close", template=CLOSE_BASE)
+        maildir = corpus.snapshot(mail / CLOSE_BASE, mail / "close")
+        month_2 = {"period": history[1], "corpus": str(mixed_corpus[0])}
+        return bench.probe("close", month_2, database="bench_close", maildir=maildir)
 
+    def month_n_close() -> dict[str, Any]:
+        # the history's own database and state folder, as they were after its last close: a deployment closes
+        # month N where it closed the month before (another database name would be another dbt profile, so
+        # dbt would parse the whole project again instead of reusing the partial parse)
+        bench.database("bench_history", template=HISTORY_BASE)
+        # the mailbox the history was read from, as that close left it (the history's files filed into its
+        # processed folder), at the same path: the warehouse knows its files by source (``maildir:<path>``)
+        maildir = corpus.snapshot(mail / HISTORY_BASE, mail / "history")
+        args = {"period": month_n, "corpus": str(mixed_corpus[0])}
+        return bench.probe("close", args, database="bench_history", maildir=maildir, env=month_n_replies)
+
+    @step(
+        "close",
+        "monthly_close of month 2 (93 units) through dag.test(), month 1 closed before it, beside its floors "
+        f"and month N ({month_n}) on the rebuilt history",
+    )
+    def _close() -> None:
         def take(index: int) -> dict[str, Any]:
-            # the history's own database and state folder, as they were after its last close: a deployment closes
-            # month N where it closed the month before (another database name would be another dbt profile, so
-            # dbt would parse the whole project again instead of reusing the partial parse)
-            bench.database("bench_history", template=HISTORY_BASE)
-            # the mailbox the history was read from, as that close left it (the history's files filed into its
-            # processed folder), at the same path: the warehouse knows its files by source (``maildir:<path>``)
-            maildir = corpus.snapshot(mail / HISTORY_BASE, mail / "history")
-            args = {"period": month_n, "corpus": str(mixed_corpus[0])}
-            return bench.probe("close", args, database="bench_history", maildir=maildir, env=month_n_replies)
+            first: dict[str, Any] = {}
+            if index == 0:
+                setup = time.perf_counter()
+                bench.database("bench_close")
+                maildir = corpus.copy_months(mixed_corpus[0], [], mail / "close")
+                month_1 = {"period": history[0], "corpus": str(mixed_corpus[0])}
+                first = {"month_1": bench.probe("close", month_1, database="bench_close", maildir=maildir)}
+                bench.database(CLOSE_BASE, template="bench_close")  # what each sample of month 2 starts from
+                corpus.snapshot(mail / "close", mail / CLOSE_BASE)  # and its mailbox: month 1 filed as processed
+                first["setup_seconds"] = time.perf_counter() - setup
+            # The floors, month 2 and month N taken one after the other, month 2 in the middle and the others
+            # swapping sides from one sample to the next: a machine that slows down during the bench moves a close
+            # and its floors, and month 2 and month N, together.
+            parts: list[tuple[str, Callable[[], Any]]] = [("floors", bench.floors), ("runs", month_2_close)]
+            if bench.figures.get("history"):
+                parts.append(("month_n", month_n_close))
+            if index % 2:
+                parts.reverse()
+            sample = {key: measure() for key, measure in parts}
+            sample["runs"] = [sample["runs"]]
+            return sample | first
 
-        bench.sample("month_n", take)
+        bench.sample("close", take)
 
     @step("intake_national", f"intake of the {sizes.national_units:,}-unit month (peak memory of the process)")
     def _intake_national() -> None:
@@ -484,7 +494,7 @@ def report(bench: Bench, load_before: tuple[float, float, float]) -> Path:
         f"# itreport bench, {machine['when']} (commit {machine['commit']}): {machine['cpus']} cores, "
         f"load {load_before[0]:.1f} before → {machine['load_after'][0]:.1f} after (1-minute; highest seen "
         f"{machine['load_max_1min']:.1f}), medians of up to {bench.sizes.repeats} samples "
-        f"({bench.sizes.repeats_of('month_n')} of month 2 and month N), "
+        f"({bench.sizes.repeats_of('close')} of the close, its floors, month 2 and month N), "
         f"took {seconds:.0f} s of a {bench.sizes.budget_seconds:.0f} s budget"
         + (" — BENCH_QUICK smoke run, not figures" if bench.sizes.quick else "")
     )

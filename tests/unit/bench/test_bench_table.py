@@ -21,11 +21,17 @@ def _intake(messages: int, seconds: float, floor_seconds: float | None = None) -
     return run
 
 
+def _floors(gx: float, dag: float, dbt: float) -> dict:
+    return {"gx_import": {"seconds": gx}, "empty_dag": {"seconds": dag}, "dbt_one_model": {"seconds": dbt}}
+
+
 FIGURES = {
-    "gx_import": [{"seconds": 3.0}, {"seconds": 2.0}, {"seconds": 9.0}],  # median 3
-    "empty_dag": [{"seconds": 9.0}],
-    "dbt_one_model": [{"seconds": 4.0}],
-    "close": [{"runs": [_close("2009-06", 30.0), _close("2009-07", s, intake=2.0)]} for s in (20.0, 19.0, 40.0)],
+    # ratios 20/16, 19/16 and 40/16 (median 20/16); the third sample's month N is missing (history not rebuilt)
+    "close": [
+        {"floors": _floors(gx, 9.0, 4.0), "runs": [_close("2009-07", s, intake=2.0)]}
+        | ({"month_n": _close("2026-12", 21.0, intake=2.5)} if s < 40 else {})
+        for gx, s in ((3.0, 20.0), (3.0, 19.0), (3.0, 40.0))
+    ],
     "parse_floors": [
         {
             "unzip_lxml_per_docx_ms": 1.0,
@@ -52,7 +58,6 @@ FIGURES = {
             "peak_mb": 500.0,
         }
     ],
-    "month_n": [_close("2026-12", 21.0, intake=2.5)],
 }
 
 
@@ -61,6 +66,7 @@ def test_every_target_is_judged_on_medians_with_the_count_of_samples():
     rows = {row.what.split(",")[0].split(" (")[0]: row for row in table}
     close = rows["monthly_close"]
     assert close.measured == "20.0 s" and close.samples == 3 and close.holds is True  # 20 s / (3 + 9 + 4) s
+    assert close.ratio == 20 / 16 and "taken beside each close" in close.floor
     docx = next(r for r in table if r.what.startswith("intake per message, .docx"))
     assert docx.measured == "4.00 ms" and round(docx.ratio, 6) == 4.0 and docx.holds is True
     assert "fixed cost of a run 5.0 s" in docx.what and "100- and a 1000-message" in docx.what
@@ -75,6 +81,7 @@ def test_every_target_is_judged_on_medians_with_the_count_of_samples():
     assert history.holds is False
     month_n = {r.what.split(": ")[-1]: r for r in table if r.what.startswith("month N")}
     assert month_n["intake (fastest samples)"].ratio == 1.25 and month_n["intake (fastest samples)"].holds is False
+    assert month_n["intake (fastest samples)"].samples == 2  # the samples that took both months
     assert all(r.ratio is not None for r in table if r.measured != "not measured")
     text = targets.markdown(table, "# bench")
     assert text.count("\n| ") == len(table) + 1 and "| **no** |" in text
@@ -83,10 +90,15 @@ def test_every_target_is_judged_on_medians_with_the_count_of_samples():
 def test_a_task_grows_when_its_fastest_month_n_sample_is_slower_not_when_one_sample_is_slow():
     """Month N's audit ran 70 ms twice and 95 ms once (a busy moment: the median ratio would say 1.17); its
     finish_intake ran 30 % slower in every sample, which is growth."""
-    closes = [{"runs": [_close("2009-07", 20.0, audit=0.06, finish_intake=0.30)]} for _ in range(3)]
     samples = ((0.06, 0.40), (0.07, 0.39), (0.095, 0.41))
-    month_n = [_close("2026-12", 20.0, audit=a, finish_intake=f) for a, f in samples]
-    table = targets.rows({"close": closes, "month_n": month_n, "history": FIGURES["history"]})
+    closes = [
+        {
+            "runs": [_close("2009-07", 20.0, audit=0.06, finish_intake=0.30)],
+            "month_n": _close("2026-12", 20.0, audit=a, finish_intake=f),
+        }
+        for a, f in samples
+    ]
+    table = targets.rows({"close": closes, "history": FIGURES["history"]})
     tasks = {r.what.split(": ")[-1]: r for r in table if r.what.startswith("month N")}
     audit = tasks["audit (fastest samples)"]
     assert audit.holds is True and audit.ratio == 1.0 and audit.measured == "0.06 s (median 0.07 s)"
@@ -194,36 +206,53 @@ def test_bench_steps_select_steps_and_the_steps_they_need():
 
     every = run.Sizes.from_env({})
     assert every.runs("history") and every.runs("national")
-    some = run.Sizes.from_env({"BENCH_STEPS": "close, month_n"})
-    assert some.steps == ("close", "month_n")
-    assert [key for key in ("start", "corpora", "close", "history", "month_n") if some.runs(key)] == [
+    close = run.Sizes.from_env({"BENCH_STEPS": "close"})
+    assert [key for key in ("start", "corpora", "close", "history", "national") if close.runs(key)] == [
         "start",
         "corpora",
         "close",
-        "month_n",
     ]
-    assert not some.runs("national")
+    month_n = run.Sizes.from_env({"BENCH_STEPS": " month_n"})  # the close takes month N once the history is rebuilt
+    assert month_n.steps == ("month_n",)
+    assert month_n.runs("history") and month_n.runs("close") and not month_n.runs("national")
     national = run.Sizes.from_env({"BENCH_STEPS": "workers"})
     assert national.runs("national") and national.runs("workers") and not national.runs("intake_national")
 
 
-def test_month_2_and_month_n_take_more_samples_than_the_other_figures(tmp_path):
-    """The month N / month 2 figures, judged on each task's fastest sample, get PAIRED_EXTRA samples more."""
+def test_the_close_takes_more_samples_than_the_other_figures(tmp_path):
+    """The close (its floors, month 2 and month N, judged task by task on the fastest samples) gets PAIRED_EXTRA
+    samples more."""
     from rich.progress import Progress
 
     from bench import run
 
     bench = _bench(tmp_path, 3600.0)
-    for key in ("close", "month_n", "intake_docx"):
+    for key in ("close", "intake_docx"):
         bench.sample(key, lambda index, key=key: {"key": key, "index": index})
     with Progress(disable=True) as progress:
         bench.more_samples(progress)
     repeats = bench.sizes.repeats
     assert len(bench.figures["intake_docx"]) == repeats
-    assert len(bench.figures["close"]) == len(bench.figures["month_n"]) == repeats + run.PAIRED_EXTRA
+    assert len(bench.figures["close"]) == repeats + run.PAIRED_EXTRA
     assert not bench.skipped
     quick = run.Sizes.from_env({"BENCH_QUICK": "1"})
-    assert quick.repeats_of("month_n") == quick.repeats == 1
+    assert quick.repeats_of("close") == quick.repeats == 1
+
+
+def test_the_close_ratio_pairs_each_close_with_the_floors_taken_in_its_sample():
+    """The machine a third slower in the second sample (close and floors alike) says 1.2×, as the first does; the
+    third's close ran slow and its floors fast (1.5×). The row says 1.2×, where the median close (14.4 s) over the
+    median floors (10 s), taken apart, would say 1.44×."""
+    samples = [
+        (_floors(3.0, 5.0, 2.0), 12.0),
+        (_floors(4.0, 6.67, 2.67), 16.0),
+        (_floors(3.0, 5.0, 2.0), 15.0),
+    ]
+    figures = {"close": [{"floors": f, "runs": [_close("2009-07", s)]} for f, s in samples]}
+    row = targets.rows(figures)[0]
+    assert row.what.startswith("monthly_close") and row.samples == 3 and row.measured == "15.0 s"
+    assert abs(row.ratio - 1.2) < 0.001 and row.holds is True
+    assert targets.rows({"close": figures["close"][2:]})[0].holds is False
 
 
 def test_what_a_first_sample_prepares_for_the_later_ones_does_not_count_as_its_cost(tmp_path):
