@@ -27,6 +27,10 @@ that code beside the partial parse (:func:`use_template_code_cache`), so a month
 called before (that took about a second of a month's build, whose threads mostly wait for the GIL). After a build
 that succeeded, the code it did not use is removed (:func:`prune_template_code_cache`): the cache holds one build's.
 
+Each of dbt's threads keeps its connection from node to node (:func:`keep_connections_between_nodes`): dbt-postgres
+closes it after every model and test, and a new backend loads the catalog again for its first queries (about 0.15 s
+of a month's build).
+
 The build writes no JSON artifacts (``--no-write-json``, set in ``tasks.dbt_build``): nothing reads them (no
 OpenLineage without its provider, no datasets emitted, no Cosmos callback), and dbt would serialize the whole
 manifest twice. The partial parse file and the compiled SQL are written all the same. Nor does it write dbt's
@@ -250,6 +254,37 @@ def use_cheap_behavior_flag_source() -> None:
     BehaviorFlagRendered._default_source = staticmethod(behavior_flag_source)  # type: ignore[method-assign]
 
 
+def release_keeping_connection(manager: Any) -> None:
+    """A thread's connection after a node: rolled back (as dbt's ``close`` does before closing) and kept for the
+    thread's next node, which renames it (``set_connection_name``); closed as dbt would when it is not open or the
+    rollback fails. dbt closes every thread's connection at the end of the run (``cleanup_all``)."""
+    from dbt.adapters.base.connections import BaseConnectionManager
+    from dbt.adapters.contracts.connection import ConnectionState
+
+    with manager.lock:
+        connection = manager.get_if_exists()
+    # the state first: reading ``handle`` of a connection never opened would open it
+    if connection is not None and connection.state == ConnectionState.OPEN and connection.handle.closed == 0:
+        try:
+            connection.handle.rollback()
+            connection.transaction_open = False
+            return
+        except Exception:  # a broken connection: closed below, as dbt closes any
+            log.debug("dbt connection %s not kept: its rollback failed", connection.name, exc_info=True)
+    BaseConnectionManager.release(manager)  # dbt's own: close (PostgresConnectionManager inherits it)
+
+
+def keep_connections_between_nodes() -> None:
+    """dbt-postgres runs every model and test on a new connection (dbt releases a node's connection by closing it):
+    a new backend, whose first query of each catalog view loads the catalog again (6.5 ms against 1 ms on a used
+    connection), 40 times a monthly build. Each thread keeps its connection instead
+    (:func:`release_keeping_connection`); nothing a node leaves on its session outlives the build but temporary
+    tables of the incremental models, named for their model."""
+    from dbt.adapters.postgres.connections import PostgresConnectionManager
+
+    PostgresConnectionManager.release = release_keeping_connection  # type: ignore[method-assign]
+
+
 @functools.cache
 def template_compiler_versions() -> str:
     """The versions that decide how Jinja turns a template into Python code."""
@@ -364,6 +399,7 @@ class MonthlyDbtBuildOperator(DbtBuildLocalOperator):
         with unscanned_imports():
             import dbt.cli.main  # noqa: F401  (Cosmos imports it to find dbtRunner; here, for unscanned_imports)
         use_cheap_behavior_flag_source()
+        keep_connections_between_nodes()
         templates = Path(self.cache_dir) / "jinja" if self.cache_dir is not None else None
         used = use_template_code_cache(templates) if templates is not None else set()
         super().execute(context, **kwargs)
