@@ -254,8 +254,9 @@ def _configure_stores(config_path: Path) -> None:
     config["stores"]["validation_results_store"]["store_backend"]["base_directory"] = f"{state}/validations/"
     config["analytics_enabled"] = False  # no usage statistics leave a ministry's servers
     config["data_docs_sites"] = {
-        DATA_DOCS_SITE: {
-            "class_name": "SiteBuilder",
+        DATA_DOCS_SITE: {  # GX's site, telling its index what an update was given (expectations.data_docs_index)
+            "module_name": "expectations.data_docs_index",
+            "class_name": "UpdatingSiteBuilder",
             "show_how_to_buttons": False,
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{state}/data_docs/"},
             "site_index_builder": {  # GX's index, reading each listed result once (expectations.data_docs_index)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from support.submissions import CATALOGUE, real_submission
 
@@ -97,11 +99,11 @@ def test_suite_pages_are_rendered_when_missing_or_older_than_their_suite(tmp_pat
 
 def test_an_update_parses_the_keys_it_lists_and_renders_the_pages_it_is_given(tmp_path, monkeypatch):
     """An update's cost does not grow with the results stored before it: the stored results' keys are parsed only
-    for the index (the newest it lists), the pages rendered are those given, and a page whose result is gone is
-    still removed. (GX parses every stored result and every page several times an update.)"""
+    for the index (the newest it lists), the pages rendered are those given; a page whose result is gone is removed
+    by a full build. (GX parses every stored result and every page several times an update.)"""
     from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 
-    from expectations.project import data_docs_dir
+    from expectations.project import build_data_docs, data_docs_dir
     from expectations.validate import update_data_docs, validate_submissions
 
     home = tmp_path / "home"
@@ -130,12 +132,98 @@ def test_an_update_parses_the_keys_it_lists_and_renders_the_pages_it_is_given(tm
 
     # besides the new result (handed over, rendered, listed), the earlier one only, once, for the index
     assert [key for key in parsed if key != tuple(second[0])] == [tuple(first[0])]
-    assert not orphan.exists()
     assert first_page.stat().st_mtime_ns == rendered_at  # not rendered again
-    assert len(list(pages.rglob("*.html"))) == 2
     html = (home / "gx" / "data_docs" / "index.html").read_text(encoding="utf-8")
     for key in first + second:
         assert key[-1] in html
+    assert orphan.exists() and "gone" not in html  # never listed; an update does not list the pages
+    build_data_docs(home)
+    assert not orphan.exists()
+    assert len(list(pages.rglob("*.html"))) == 2
+
+
+def _listing_count(monkeypatch) -> list[Path]:
+    """The folders GX's file stores walk from now on to list their keys (every file under each)."""
+    from great_expectations.data_context.store.tuple_store_backend import TupleFilesystemStoreBackend
+
+    listed: list[Path] = []
+    real = TupleFilesystemStoreBackend.list_keys
+
+    def counting(self, prefix=()):
+        listed.append(Path(self.full_base_directory, *prefix))
+        return real(self, prefix)
+
+    monkeypatch.setattr(TupleFilesystemStoreBackend, "list_keys", counting)
+    return listed
+
+
+def test_an_update_lists_no_store_and_its_index_is_the_one_a_full_build_makes(tmp_path, monkeypatch):
+    """An update's index is made of the results it listed before and those it is given, still stored and rendered:
+    the same as a full build's, without walking the stored results and pages (every result ever stored: a
+    warehouse backfilled since 2009 holds thousands). A result removed from the store leaves the next index."""
+    from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
+
+    from expectations.project import build_data_docs, data_docs_dir, open_context
+    from expectations.validate import update_data_docs, validate_submissions
+
+    home = tmp_path / "home"
+    stored: list[list[tuple[str, ...]]] = []
+    for name in ("one", "two", "three"):
+        keys: list[tuple[str, ...]] = []
+        validate_submissions([real_submission(name)], CATALOGUE, home=home, stored=keys)
+        stored.append(keys)
+    update_data_docs(home, stored[0] + stored[1])  # the first update lists the stores (no entries yet)
+    listed = _listing_count(monkeypatch)
+    update_data_docs(home, stored[2])
+    # the suites and their pages only (a few files), not the stored results nor their pages (GX walks the whole
+    # site for the suites' pages)
+    assert listed and all(folder.name == "expectations" for folder in listed), listed
+    index = data_docs_dir(home) / "index.html"
+    run_times = [keys[0][-2] for keys in stored]  # each result's stored name differs by its run time
+    assert [_run_time(link) for link in _links(index.read_text(encoding="utf-8"))] == run_times[::-1]
+
+    open_context(home).validation_results_store.remove_key(ValidationResultIdentifier.from_tuple(stored[0][0]))
+    update_data_docs(home, stored[2])  # the same result again: the index drops the removed one
+    without_first = index.read_text(encoding="utf-8")
+    assert [_run_time(link) for link in _links(without_first)] == run_times[:0:-1]
+    monkeypatch.undo()
+    build_data_docs(home)
+    assert _links(index.read_text(encoding="utf-8")) == _links(without_first)
+
+
+def test_an_index_kept_before_its_entries_named_their_keys_is_listed_once_again(tmp_path, monkeypatch):
+    """An entries file written by an earlier release (without the stored names): the update lists the stores, as
+    before, and keeps the names for the next."""
+    import json
+
+    from expectations.validate import update_data_docs, validate_submissions
+
+    home = tmp_path / "home"
+    first: list[tuple[str, ...]] = []
+    validate_submissions([real_submission("one")], CATALOGUE, home=home, stored=first)
+    update_data_docs(home, first)
+    entries_file = home / "gx" / "data_docs_index.json"
+    entries = json.loads(entries_file.read_text(encoding="utf-8"))
+    entries_file.write_text(json.dumps({k: {f: v for f, v in e.items() if f != "key"} for k, e in entries.items()}))
+    listed = _listing_count(monkeypatch)
+    second: list[tuple[str, ...]] = []
+    validate_submissions([real_submission("two")], CATALOGUE, home=home, stored=second)
+    update_data_docs(home, second)
+    assert [folder for folder in listed if folder.name == "validations"]  # listed, as GX would
+    html = (home / "gx" / "data_docs" / "index.html").read_text(encoding="utf-8")
+    assert first[0][-1] in html and second[0][-1] in html
+    assert all("key" in entry for entry in json.loads(entries_file.read_text(encoding="utf-8")).values())
+
+
+def _run_time(link: str) -> str:
+    return link.split("/")[-2]
+
+
+def _links(html: str) -> list[str]:
+    """The validation pages the index's table links to, in its order (the table's rows are data of its script)."""
+    import re
+
+    return re.findall(r"'_table_row_link_path': '(validations/[^']+)'", html)
 
 
 def test_an_update_renders_gx_templates_from_the_code_an_earlier_update_compiled(tmp_path, monkeypatch):
