@@ -27,10 +27,9 @@ STAND_IN_COLUMNS: dict[str, dict[str, str]] = {
 # Where each incremental fact records the first period its last build rewrote (dbt_project/macros/incremental.sql,
 # ``rebuilt_from``), fct_reporting_compliance the first period the month changed, from which it was rebuilt
 # (``record_changed_periods``): the checks read those periods, every earlier row having been checked after the
-# build that wrote it. A mart without a record (or another schema's copy) is read whole.
+# build that wrote it (rpt_reporting_rate those its build replaced: the periods fct_reporting_compliance rewrote).
+# A mart without a record (or another schema's copy) is read whole.
 INCREMENTAL_STATE = sql.Identifier("intermediate", "dbt_incremental_state")
-# A mart derived period by period from another reads the periods of that one's record.
-RECORDED_BY = {"rpt_reporting_rate": "fct_reporting_compliance"}
 
 
 class WarehouseChecksFailed(RuntimeError):
@@ -83,7 +82,7 @@ def point_views(conn: psycopg.Connection, source_schema: str = "marts") -> tuple
         conn.execute(sql.SQL("drop view if exists {}").format(view))
         if table in present:
             body = sql.SQL("select * from {}").format(sql.Identifier(source_schema, table))
-            since = rebuilt_from(conn, source_schema, RECORDED_BY.get(table, table))
+            since = rebuilt_from(conn, source_schema, table)
             if since is not None:
                 body += sql.SQL(" where period_month >= {}").format(sql.Literal(since))
             checked.append(table)

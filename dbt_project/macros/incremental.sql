@@ -100,6 +100,20 @@
     )
 {%- endmacro %}
 
+{#
+    rebuilt_from, read when the node is compiled (just before it runs) and written into its SQL as a date: for the
+    readers of another model's record, final by then (the tests on a fact, the marts derived from it). A constant
+    lets the planner estimate the window's rows through the period_month index; behind a subquery it guessed a third
+    of the fact and read all of it, so a month's tests grew with the history.
+#}
+{% macro rebuilt_from_now(model) -%}
+    {%- if execute -%}
+        cast('{{ run_query("select " ~ rebuilt_from(model)).columns[0].values()[0] }}' as date)
+    {%- else -%}
+        {{ rebuilt_from(model) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro incremental_cutoff(watermark_column='source_loaded_at') -%}
     {%- if execute -%}
         {%- set state = adapter.get_relation(
@@ -157,7 +171,7 @@
         {%- set fact = where.replace('rebuilt periods', '').replace(' of ', '').strip() -%}
         {%- if execute and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
             {%- set model = relation.schema ~ '.' ~ (fact or relation.identifier) -%}
-            {%- set where = 'period_month >= ' ~ rebuilt_from(model) -%}
+            {%- set where = 'period_month >= ' ~ rebuilt_from_now(model) -%}
         {%- else -%}
             {%- set where = none -%}
         {%- endif -%}
@@ -180,7 +194,7 @@
 #}
 {% macro derived_cutoff(model) -%}
     {%- if execute and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
-        {{ rebuilt_from(model) }}
+        {{ rebuilt_from_now(model) }}
     {%- else -%}
         cast('{{ var("first_period") }}' as date)
     {%- endif -%}

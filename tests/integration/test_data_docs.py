@@ -103,6 +103,7 @@ def test_an_update_parses_the_keys_it_lists_and_renders_the_pages_it_is_given(tm
     by a full build. (GX parses every stored result and every page several times an update.)"""
     from great_expectations.data_context.types.resource_identifiers import ValidationResultIdentifier
 
+    from expectations import data_docs_index
     from expectations.project import build_data_docs, data_docs_dir
     from expectations.validate import update_data_docs, validate_submissions
 
@@ -125,6 +126,13 @@ def test_an_update_parses_the_keys_it_lists_and_renders_the_pages_it_is_given(tm
         return real_from_tuple(cls, tuple_)
 
     monkeypatch.setattr(ValidationResultIdentifier, "from_tuple", classmethod(counting_from_tuple))
+    real_result_key = data_docs_index._result_key  # how the index parses the names it lists
+
+    def counting_result_key(name):
+        parsed.append(tuple(name))
+        return real_result_key(name)
+
+    monkeypatch.setattr(data_docs_index, "_result_key", counting_result_key)
     second: list[tuple[str, ...]] = []
     validate_submissions([real_submission("two")], CATALOGUE, home=home, stored=second)
     parsed.clear()

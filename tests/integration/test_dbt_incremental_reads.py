@@ -9,6 +9,8 @@ reports of the registry's first units, written by SQL, then a quarter loaded aft
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -106,3 +108,71 @@ def test_an_incremental_table_built_whole_has_the_planners_statistics(reads_data
     estimate = conn.execute(sql.SQL("explain (format json) {}").format(quarter)).fetchone()[0][0]["Plan"]["Plan Rows"]
     assert 0 < actual < total / 10
     assert actual / 2 <= estimate <= actual * 2, (estimate, actual, total)
+
+
+# What reads a fact's rewritten periods after its monthly build, and the fact: the tests configured with
+# `where: "rebuilt periods"` (of the fact itself, or of the fact a mart derives from) and the marts derived
+# period by period from the fact (macro derived_cutoff)
+WINDOW_READERS = {
+    "relationships_fct_indicator_values_unit_code__unit_code__ref_dim_reporting_unit_": "fct_indicator_values",
+    "relationships_fct_indicator_value_history_message_hash__message_hash__ref_fct_submissions_": (
+        "fct_indicator_value_history"
+    ),
+    "rpt_indicator_trend_current_units": "fct_indicator_values",
+    "rpt_reporting_rate": "fct_reporting_compliance",
+}
+
+
+def _scan_rows(node: dict, relation: str) -> tuple[int, int]:
+    """Rows the plan's scans of ``relation`` returned, and the planner's estimate of them."""
+    returned, estimated = 0, 0
+    if node.get("Relation Name") == relation:
+        returned, estimated = node["Actual Rows"] * node["Actual Loops"], node["Plan Rows"] * node["Actual Loops"]
+    for child in node.get("Plans", []):
+        child_returned, child_estimated = _scan_rows(child, relation)
+        returned, estimated = returned + child_returned, estimated + child_estimated
+    return returned, estimated
+
+
+@pytest.fixture(scope="module")
+def rewritten_window(reads_database):
+    """The month's build of the facts, then what reads their rewritten periods compiled as the month runs it."""
+    _dbt(reads_database, "run", "--select", *(f"+{fact}" for fact in set(WINDOW_READERS.values())))
+    _dbt(
+        reads_database,
+        "compile",
+        "--select",
+        "rpt_indicator_trend_current_units",
+        "rpt_reporting_rate",
+        "fct_indicator_values,test_type:generic",
+        "fct_indicator_value_history,test_type:generic",
+    )
+    return reads_database
+
+
+def _compiled(tmp: Path, node: str) -> str:
+    """The SQL dbt compiled for model or data test ``node`` (the last compile's manifest)."""
+    manifest = json.loads((Path(tmp) / "target" / "manifest.json").read_text(encoding="utf-8"))
+    (code,) = [found["compiled_code"] for found in manifest["nodes"].values() if found["name"] == node]
+    return code
+
+
+@pytest.mark.parametrize("node", list(WINDOW_READERS))
+def test_what_reads_the_periods_a_monthly_build_rewrote_reads_them_only(rewritten_window, node):
+    """The periods read are written into the SQL as a constant, so PostgreSQL estimates them from the fact's
+    statistics and reads them through its period_month index (behind a subquery it guessed a third of the fact,
+    and scanned all of it: the month's checks grew with the history)."""
+    conn, fact = rewritten_window["conn"], WINDOW_READERS[node]
+    (since,) = conn.execute(
+        "select rebuilt_from from intermediate.dbt_incremental_state where model = %s", (f"marts.{fact}",)
+    ).fetchone()
+    assert since > date.fromisoformat(HISTORY[0]), "the build rewrote every period"
+    query = _compiled(rewritten_window["tmp"], node)
+    assert f"cast('{since}' as date)" in query, query
+    plan = conn.execute("explain (analyze, format json) " + query).fetchone()[0][0]["Plan"]
+    read, kinds = rows_read(plan, fact)
+    (total,) = conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier("marts", fact))).fetchone()
+    assert 0 < read < total / 5, (read, total, kinds)
+    assert "Seq Scan" not in kinds, kinds
+    returned, estimated = _scan_rows(plan, fact)
+    assert 0 < estimated <= returned * 2, (estimated, returned)  # not a third of the fact

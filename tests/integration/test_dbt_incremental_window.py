@@ -38,6 +38,8 @@ COMPLIANCE = "fct_reporting_compliance"  # rebuilt from the first period the mon
 INTERMEDIATE = ["int_submission_versions", "int_first_submissions", "int_period_values_source"]
 # a mart derived period by period from fct_indicator_values, recording the periods it rewrites (its delete reads them)
 TREND = "rpt_indicator_trend_current_units"
+# a mart derived period by period from fct_reporting_compliance, the same way
+RATE = "rpt_reporting_rate"
 # P04's late "same as" notice for July: a row of fct_submissions and (carrying June) of fct_indicator_values,
 # no row of the facts of reports
 LATE_NOTICE = [("p04-07", "P04", "2009-07-01", "same_as_notice", "2009-10-02 01:00:00", {})]
@@ -194,13 +196,14 @@ def _yearly_snapshot(conn: psycopg.Connection) -> dict[str, list[tuple]]:
 
 
 def test_a_full_build_rewrites_every_period(months):
-    assert months["full"] == dict.fromkeys([*FACTS, COMPLIANCE, TREND, *YEARLY, *INTERMEDIATE], date(2009, 6, 1))
+    assert months["full"] == dict.fromkeys([*FACTS, COMPLIANCE, TREND, RATE, *YEARLY, *INTERMEDIATE], date(2009, 6, 1))
 
 
 def test_a_mart_derived_period_by_period_records_the_periods_of_its_fact(months):
     # its delete+insert replaces those periods only (incremental_predicates)
     builds = ["full", "late", "quiet", "december", "january", "february", "march"]
     assert [months[build][TREND] for build in builds] == [months[build]["fct_indicator_values"] for build in builds]
+    assert [months[build][RATE] for build in builds] == [months[build][COMPLIANCE] for build in builds]
 
 
 def test_a_late_row_reopens_its_period_once(months):

@@ -186,9 +186,11 @@ def test_data_docs_are_updated_with_each_new_result_and_list_every_suite(outcome
         assert page.relative_to(index.parent).as_posix() in html
 
 
-def _checks_from_each_recorded_period(settings, warehouse_conn, tmp_path, schema: str, model: str, breaks: list[str]):
-    """The warehouse checks of ``schema`` (the good rows plus ``breaks``), run once with ``model`` recording 2009-07
-    as the first period its build rewrote, then 2009-06."""
+def _checks_from_each_recorded_period(
+    settings, warehouse_conn, tmp_path, schema: str, models: list[str], breaks: list[str]
+):
+    """The warehouse checks of ``schema`` (the good rows plus ``breaks``), run once with each of ``models``
+    recording 2009-07 as the first period its build rewrote, then 2009-06."""
     from expectations.warehouse import run_warehouse_checks
     from itreport.config.warehouse import warehouse_url
 
@@ -205,7 +207,8 @@ def _checks_from_each_recorded_period(settings, warehouse_conn, tmp_path, schema
     try:
         results = {}
         for since in ("2009-07-01", "2009-06-01"):
-            warehouse_conn.execute(record, (f"{schema}.{model}", since))
+            for model in models:
+                warehouse_conn.execute(record, (f"{schema}.{model}", since))
             results[since] = run_warehouse_checks(
                 tmp_path, warehouse_url(settings), source_schema=schema, raise_on_failure=False
             )
@@ -220,7 +223,7 @@ def test_an_incremental_fact_is_checked_from_the_period_its_last_build_rewrote(s
     it) is not read again; from that period on, it fails the checks."""
     duplicate = "insert into {s}.fct_indicator_values values ('P01', '2009-06-01', '3.1', 100)"
     results = _checks_from_each_recorded_period(
-        settings, warehouse_conn, tmp_path, "dq_window", "fct_indicator_values", [duplicate]
+        settings, warehouse_conn, tmp_path, "dq_window", ["fct_indicator_values"], [duplicate]
     )
     assert results["2009-07-01"].success, results["2009-07-01"].failures
     assert not results["2009-06-01"].success
@@ -228,14 +231,14 @@ def test_an_incremental_fact_is_checked_from_the_period_its_last_build_rewrote(s
 
 
 def test_the_compliance_marts_are_checked_from_the_first_period_their_build_changed(settings, warehouse_conn, tmp_path):
-    """fct_reporting_compliance records the first period its build may have changed (and rebuilt); its
-    checks, and those of rpt_reporting_rate (derived from it period by period), read from there."""
+    """fct_reporting_compliance records the first period its build may have changed (and rebuilt), and
+    rpt_reporting_rate (derived from it period by period) the same; their checks read from there."""
     breaks = [
         "insert into {s}.fct_reporting_compliance values ('P02', 'Hà Giang', '2009-06-01', 'on_time', null)",
         "insert into {s}.rpt_reporting_rate values ('2009-06-01', 1.5, 0.2)",
     ]
     results = _checks_from_each_recorded_period(
-        settings, warehouse_conn, tmp_path, "dq_changed", "fct_reporting_compliance", breaks
+        settings, warehouse_conn, tmp_path, "dq_changed", ["fct_reporting_compliance", "rpt_reporting_rate"], breaks
     )
     assert results["2009-07-01"].success, results["2009-07-01"].failures
     failures = " ".join(results["2009-06-01"].failures)

@@ -1,11 +1,23 @@
+{{
+    config(**period_replacement(
+        'marts.rpt_reporting_rate',
+        pre_hook="{{ record_derived_periods('marts.fct_reporting_compliance') }}"
+    ))
+}}
+
 -- DHIS2-style reporting rates per closed period: one row per (period, unit type) and one row per period
 -- with unit_type 'all' (grouping sets over fct_reporting_compliance).
+-- Incremental: a month rebuilds the periods fct_reporting_compliance rewrote (macro derived_cutoff), each period
+-- whole (a period's rates count that period's rows only).
 
 with
 
 compliance as (
 
     select * from {{ ref('fct_reporting_compliance') }}
+    {% if is_incremental() -%}
+        where period_month >= {{ derived_cutoff('marts.fct_reporting_compliance') }}
+    {%- endif %}
 
 ),
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,38 @@ def test_a_stale_committed_suite_falls_back_to_the_catalogue(tmp_path):
     )
     problems = validate_submissions([real_submission("x", **{"3_3": "50"})], stricter, home=tmp_path)
     assert [p.rule for p in problems["x"]] == ["range"]
+
+
+@pytest.mark.parametrize(
+    "run_time",
+    [
+        datetime(2026, 12, 4, 21, 5, 7, 123456, tzinfo=UTC),
+        datetime(2009, 7, 22, 0, 0, tzinfo=UTC),
+    ],
+)
+@pytest.mark.parametrize("run_name", ["monthly_close-2026-12", None])
+def test_the_data_docs_index_reads_a_stored_result_name_as_gx_does(run_time, run_name):
+    """The index parses the names of the results it lists itself (expectations/data_docs_index.py): the key is
+    the one GX's from_tuple makes of the same name, and names the same stored result."""
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    from expectations.data_docs_index import _result_key
+
+    stored = ValidationResultIdentifier(
+        ExpectationSuiteIdentifier(name="warehouse_reporting_rate"), RunIdentifier(run_name, run_time), "batch-1"
+    ).to_tuple()
+    ours, gx = _result_key(stored), ValidationResultIdentifier.from_tuple(stored)
+    assert ours.to_tuple() == gx.to_tuple() == stored
+    assert ours.run_id.run_time == gx.run_id.run_time == run_time
+    assert ours.run_id.run_name == gx.run_id.run_name
+
+
+def test_the_data_docs_index_leaves_a_run_time_in_another_format_to_gx():
+    from expectations.data_docs_index import _result_key
+
+    key = _result_key(("warehouse_reporting_rate", "a-run", "2026-12-04 21:05:07+00:00", "batch-1"))
+    assert key.run_id.run_time == datetime(2026, 12, 4, 21, 5, 7, tzinfo=UTC)
