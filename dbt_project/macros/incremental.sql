@@ -162,19 +162,21 @@
     when the build runs with ITREPORT_DBT_SCOPE=rebuilt (the monthly build of an unchanged release:
     itreport/orchestration/dbt_build.py), and the whole fact otherwise (CI, full builds, a release that reloaded
     the seeds the facts refer to); on a mart derived period by period from a fact (derived_cutoff),
-    `where: "rebuilt periods of <fact>"` reads the periods that fact's build rewrote. Read only when running, so
+    `where: "rebuilt periods of <fact>"` reads the periods that fact's build rewrote. Either may add a condition
+    of its own: `where: "rebuilt periods and <condition>"`, which every build applies. Read only when running, so
     parsing never depends on it.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where and where.startswith('rebuilt periods') -%}
-        {%- set fact = where.replace('rebuilt periods', '').replace(' of ', '').strip() -%}
+        {%- set periods, _, condition = where.partition(' and ') -%}
+        {%- set fact = periods.replace('rebuilt periods', '').replace(' of ', '').strip() -%}
+        {%- set conditions = [condition] if condition else [] -%}
         {%- if execute and env_var('ITREPORT_DBT_SCOPE', 'all') == 'rebuilt' -%}
             {%- set model = relation.schema ~ '.' ~ (fact or relation.identifier) -%}
-            {%- set where = 'period_month >= ' ~ rebuilt_from_now(model) -%}
-        {%- else -%}
-            {%- set where = none -%}
+            {%- do conditions.insert(0, 'period_month >= ' ~ rebuilt_from_now(model)) -%}
         {%- endif -%}
+        {%- set where = conditions | join(' and ') -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}

@@ -280,17 +280,26 @@ def test_month_by_month_equals_a_full_refresh(months, window_database):
         assert months["incremental"][table] == full[table], table
 
 
-# (mart, a bad row in 2009-06, the test that finds it): the fact itself (where: "rebuilt periods"), and a mart
-# derived period by period from it (where: "rebuilt periods of fct_indicator_values")
+# (mart, the fact whose build it follows, a bad row in 2009-06, the test that finds it): a fact itself
+# (where: "rebuilt periods", also with a condition of the test's own), and a mart derived period by period from it
+# (where: "rebuilt periods of fct_indicator_values")
 BAD_OLD_ROWS = [
     (
+        "fct_indicator_values",
         "fct_indicator_values",
         "update marts.fct_indicator_values set indicator_code = 'X.9'"
         " where period_month = '2009-06-01' and indicator_code = '1.3' and unit_code = 'BTC'",
         "relationships_fct_indicator_values_indicator_code",
     ),
     (
+        "fct_value_warnings",
+        "fct_value_warnings",
+        "update marts.fct_value_warnings set indicator_code = 'X.9' where message_hash = 'btc-06'",
+        "relationships_fct_value_warnings_indicator_code",
+    ),
+    (
         "rpt_indicator_trend_current_units",
+        "fct_indicator_values",
         "update marts.rpt_indicator_trend_current_units set current_unit_code = 'X99'"
         " where period_month = '2009-06-01' and unit_code = 'BTC'",
         "relationships_rpt_indicator_trend_current_units_current",
@@ -298,12 +307,12 @@ BAD_OLD_ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("mart", "bad_row", "test_name"), BAD_OLD_ROWS, ids=[row[0] for row in BAD_OLD_ROWS])
-def test_checks_of_a_monthly_build_read_the_periods_it_rewrote(months, window_database, mart, bad_row, test_name):
+@pytest.mark.parametrize(("mart", "fact", "bad_row", "test_name"), BAD_OLD_ROWS, ids=[row[0] for row in BAD_OLD_ROWS])
+def test_checks_of_a_monthly_build_read_the_periods_it_rewrote(months, window_database, mart, fact, bad_row, test_name):
     """A bad row in a period the fact's last build did not rewrite fails the full test, not the monthly one."""
     conn = window_database["conn"]
-    succeeded(run_dbt(window_database, "run", "-s", "fct_indicator_values"))  # rewrites from the lookback on
-    assert _rebuilt_from(conn)["fct_indicator_values"] == date(2010, 2, 1)
+    succeeded(run_dbt(window_database, "run", "-s", fact))  # rewrites from the lookback on
+    assert _rebuilt_from(conn)[fact] > date(2009, 6, 1)
     conn.execute(bad_row)
     try:
         succeeded(run_dbt(window_database, "test", "-s", mart, scope="rebuilt"))
