@@ -15,9 +15,11 @@ there) builds only the tables, which is most of a build's time saved: replacing 
 threads read it.
 
 In such a month the tests on the incremental facts (``where: "rebuilt periods"``), and the marts derived from them
-period by period, read only the periods the build rewrote, and the models derived year by year (the annual ranking,
-the target progress) only the years the month changed (``macros/incremental.sql``): the rest was tested, and
-derived, by the build that wrote it.
+period by period (the trend across reorganisations, the reporting rates), read only the periods the build rewrote,
+and the models derived year by year (the annual ranking, the target progress) only the years the month changed
+(``macros/incremental.sql``): the rest was tested, and derived, by the build that wrote it. Those periods are
+written into the SQL as a date, so PostgreSQL reads them through the period_month index (a month's tests and marts
+do not grow with the history).
 
 dbt parses the project partially: Cosmos keeps ``partial_parse.msgpack`` in its cache folder (``[cosmos]
 cache_dir``) between runs, so a month re-parses only what changed (nothing, within a release).
