@@ -214,7 +214,7 @@ class RememberingSiteIndexBuilder(DefaultSiteIndexBuilder):
 
 def _result_key(name: tuple[str, ...]) -> ValidationResultIdentifier:
     """GX's ``ValidationResultIdentifier.from_tuple``, the run time parsed in the format GX stores it in (dateutil,
-    which GX uses, took most of the time of listing a hundred results); another format is left to GX."""
+    which GX uses, took a third of the time of listing a hundred results); another format is left to GX."""
     try:
         run_time = datetime.strptime(name[-2], RUN_TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
