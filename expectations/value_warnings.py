@@ -1,13 +1,14 @@
 """Value warnings of accepted reports: raw-table history → :mod:`expectations.outliers` → ``raw.value_warnings``.
 
-Run by intake after loading; warnings never change a message's state or the deadline status.
+Run by intake: each batch scores the reports it loaded against the history it sees; the finishing step scores again
+the reports a later batch added history to. Warnings never change a message's state or the deadline status.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 import psycopg
 
@@ -123,3 +124,35 @@ def record_value_warnings(
 ) -> int:
     """Warnings for the accepted reports just loaded (their history read after loading), stored; returns rows."""
     return store_warnings(conn, warnings_for(conn, submissions, catalogue, jump_points=jump_points))
+
+
+def replace_value_warnings(
+    conn: psycopg.Connection, submissions: Sequence[Submission], catalogue: Catalogue, *, jump_points: float
+) -> int:
+    """These reports' warnings scored again (their history changed), in place of those stored; returns the rows
+    added less the rows removed."""
+    found = warnings_for(conn, submissions, catalogue, jump_points=jump_points)
+    removed = conn.execute(
+        "delete from raw.value_warnings where message_hash = any(%s)", ([s.message_hash for s in submissions],)
+    ).rowcount
+    return store_warnings(conn, found) - removed
+
+
+# Reports loaded from %(since)s on that a report of their unit, for one of the months their warnings read, was
+# loaded after (ingestion.load.begin_loading: a later loaded_at is a batch that was not visible when they scored).
+_HISTORY_ADDED_LATER_SQL = """
+    select r.message_hash
+    from raw.submissions r
+    where r.loaded_at >= %(since)s and r.submission_kind = 'report'
+      and exists (
+        select from raw.submissions s
+        where s.unit_code = r.unit_code and s.submission_kind = 'report' and s.loaded_at > r.loaded_at
+          and s.period_month < r.period_month and s.period_month >= r.period_month - %(months)s * interval '1 month'
+      )
+"""
+
+
+def history_added_later(conn: psycopg.Connection, since: datetime) -> list[str]:
+    """The reports loaded from ``since`` on whose history a later batch added to (or replaced a month of)."""
+    rows = conn.execute(_HISTORY_ADDED_LATER_SQL, {"since": since, "months": HISTORY_MONTHS}).fetchall()
+    return [row[0] for row in rows]

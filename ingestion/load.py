@@ -22,6 +22,7 @@ RAW_SCHEMA_SQL = package_file("ingestion", "raw_schema.sql")
 
 
 SCHEMA_LOCK = 0x17E9_0001  # pg advisory lock key: one process creates or upgrades the raw schema at a time
+LOAD_LOCK = 0x17E9_0002  # pg advisory lock key: one intake batch loads (and reads what is loaded) at a time
 
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
@@ -61,8 +62,21 @@ def known_among(conn: psycopg.Connection, hashes: Collection[str]) -> set[str]:
     return {row[0] for row in rows}
 
 
-def load(conn: psycopg.Connection, received: Iterable[ReceivedMessage]) -> dict[str, int]:
+def begin_loading(conn: psycopg.Connection) -> datetime:
+    """Wait for the load lock (held until this transaction ends), then the time to stamp the loaded rows with.
+
+    Intake batches that run side by side load one at a time: a batch reading raw.submissions after this call sees
+    every batch stamped before it, and none stamped after it (they wait until it committed). So a run's submissions
+    in ``loaded_at`` order are in the order each became visible to the others."""
+    conn.execute("select pg_advisory_xact_lock(%s)", (LOAD_LOCK,))
+    return conn.execute("select clock_timestamp()").fetchone()[0]  # type: ignore[index]
+
+
+def load(
+    conn: psycopg.Connection, received: Iterable[ReceivedMessage], *, loaded_at: datetime | None = None
+) -> dict[str, int]:
     """Insert each message's ledger row, and its submission and values when accepted. Returns rows inserted.
+    ``loaded_at``: the submissions' stamp (:func:`begin_loading`; by default the transaction's start).
 
     The whole batch goes in with one statement per table; when the database refuses it, each message goes in under
     a savepoint instead: one whose rows the database refuses becomes ``processing_error`` (its ledger row only, the
@@ -72,27 +86,29 @@ def load(conn: psycopg.Connection, received: Iterable[ReceivedMessage]) -> dict[
         return dict.fromkeys(("messages", "submissions", "values", "processing_errors"), 0)
     try:
         with conn.transaction(), conn.cursor() as cur:
-            return {**_load_many(cur, items), "processing_errors": 0}
+            return {**_load_many(cur, items, loaded_at), "processing_errors": 0}
     except REFUSED as error:
         if isinstance(error, psycopg.OperationalError):
             raise
         log.info("the batch was refused (%s): loading its %d messages one by one", error, len(items))
-    return _load_each(conn, items)
+    return _load_each(conn, items, loaded_at)
 
 
-def _load_each(conn: psycopg.Connection, received: Iterable[ReceivedMessage]) -> dict[str, int]:
+def _load_each(
+    conn: psycopg.Connection, received: Iterable[ReceivedMessage], loaded_at: datetime | None
+) -> dict[str, int]:
     counts = {"messages": 0, "submissions": 0, "values": 0, "processing_errors": 0}
     for item in received:
         try:
             with conn.transaction(), conn.cursor() as cur:
-                inserted = _load_many(cur, [item])
+                inserted = _load_many(cur, [item], loaded_at)
         except REFUSED as error:
             if isinstance(error, psycopg.OperationalError):
                 raise
             log.exception("message %s could not be loaded", item.message.message_hash)
             item.assessment = _load_failure(item, error)
             with conn.transaction(), conn.cursor() as cur:
-                inserted = _load_many(cur, [item], minimal=True)
+                inserted = _load_many(cur, [item], loaded_at, minimal=True)
             counts["processing_errors"] += 1
         for key, value in inserted.items():
             counts[key] += value
@@ -116,9 +132,9 @@ _MESSAGES_SQL = """
 """
 _SUBMISSIONS_SQL = """
     insert into raw.submissions (message_hash, unit_code, period_month, submission_kind, received_at, filename,
-        same_as_period, difficulties, proposals)
-    select * from unnest(%b::text[], %b::text[], %b::date[], %b::text[], %b::timestamptz[], %b::text[], %b::date[],
-        %b::text[], %b::text[])
+        same_as_period, difficulties, proposals, loaded_at)
+    select *, coalesce(%b::timestamptz, now()) from unnest(%b::text[], %b::text[], %b::date[], %b::text[],
+        %b::timestamptz[], %b::text[], %b::date[], %b::text[], %b::text[])
     on conflict (message_hash) do nothing
 """
 _VALUES_SQL = """
@@ -128,7 +144,9 @@ _VALUES_SQL = """
 """
 
 
-def _load_many(cur: psycopg.Cursor, items: Sequence[ReceivedMessage], *, minimal: bool = False) -> dict[str, int]:
+def _load_many(
+    cur: psycopg.Cursor, items: Sequence[ReceivedMessage], loaded_at: datetime | None, *, minimal: bool = False
+) -> dict[str, int]:
     """The messages' ledger rows, submissions and values, one statement per table (columns as arrays).
     ``minimal``: the ledger rows without the sender's texts (what a refused message still gets)."""
     messages = []
@@ -171,7 +189,7 @@ def _load_many(cur: psycopg.Cursor, items: Sequence[ReceivedMessage], *, minimal
         )
         for s in submissions
     ]
-    counts["submissions"] = _insert(cur, _SUBMISSIONS_SQL, rows)
+    counts["submissions"] = _insert(cur, _SUBMISSIONS_SQL, rows, first=[loaded_at])
     values = [(s.message_hash, v.indicator_code, v.value_text, v.value_number) for s in submissions for v in s.values]
     counts["values"] = _insert(cur, _VALUES_SQL, values)
     fill_value_arrays(cur, [s.message_hash for s in submissions if s.kind == SubmissionKind.REPORT])
@@ -203,12 +221,13 @@ def fill_value_arrays(conn: psycopg.Connection | psycopg.Cursor, hashes: Sequenc
     return conn.execute(_VALUE_ARRAYS_SQL + " and s.message_hash = any(%s)", (list(hashes),)).rowcount
 
 
-def _insert(cur: psycopg.Cursor, sql: str, rows: Sequence[tuple]) -> int:
+def _insert(cur: psycopg.Cursor, sql: str, rows: Sequence[tuple], *, first: Sequence[object] = ()) -> int:
     """``rows`` in one statement that unnests one array per column, sent in binary (PostgreSQL reads a binary
-    array of tens of thousands of values faster than its text; the same values arrive); returns rows inserted."""
+    array of tens of thousands of values faster than its text; the same values arrive); returns rows inserted.
+    ``first``: the statement's parameters before the columns."""
     if not rows:
         return 0
-    cur.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+    cur.execute(sql, [*first, *(list(column) for column in zip(*rows, strict=True))])
     return cur.rowcount
 
 
@@ -230,15 +249,16 @@ def accepted_since(conn: psycopg.Connection, since: datetime) -> list[tuple[date
     return [(received, digest, unit, period) for received, digest, unit, period in rows]
 
 
-def iter_reports_loaded_since(
-    conn: psycopg.Connection, since: datetime, chunk_size: int = 500
+def iter_reports(
+    conn: psycopg.Connection, where: str, params: Sequence[object], chunk_size: int = 500
 ) -> Iterator[list[Submission]]:
-    """Accepted reports loaded from ``since`` on, with their values, in receipt order, ``chunk_size`` reports at a
-    time: a run that loaded the whole history holds one chunk's values in memory, not the history's."""
+    """Accepted reports whose raw.submissions row meets ``where`` (a condition with its ``params``), with their
+    values, in receipt order, ``chunk_size`` reports at a time: a run that loaded the whole history holds one
+    chunk's values in memory, not the history's."""
     rows = conn.execute(
         "select message_hash, unit_code, period_month, received_at, filename from raw.submissions "
-        "where loaded_at >= %s and submission_kind = 'report' order by received_at, message_hash",
-        (since,),
+        f"where submission_kind = 'report' and ({where}) order by received_at, message_hash",
+        params,
     ).fetchall()
     for start in range(0, len(rows), max(1, chunk_size)):
         chunk = rows[start : start + max(1, chunk_size)]

@@ -5,11 +5,12 @@ mailbox is streamed in batches (and Airflow can map the batches over workers):
    receipt times, no bytes kept) and split it, in receipt order, into batches of ``ITREPORT_INTAKE_BATCH_SIZE``;
 2. **batch** (:func:`intake_batch`), each in its own short transaction: fetch and archive its messages, decide each
    new one (accepted / quarantined / ignored, with a reason), validate accepted reports with Great Expectations,
-   load the ledger, submissions and values; a "same as" notice whose previous month is not known
-   to be accepted yet is left to the finishing step (it may be another batch's report);
+   load the ledger, submissions and values, and record the value warnings of its reports against the history it
+   sees (batches load one at a time: :func:`ingestion.load.begin_loading`); a "same as" notice whose previous month
+   is not known to be accepted yet is left to the finishing step (it may be another batch's report);
 3. **finish** (:func:`finish_intake`): decide those notices against everything accepted before them in receipt
-   order, load them, record the value warnings of the run's reports (their history may be another batch's), and
-   move the source's read mark. The outcome is the one a single batch would have had.
+   order, load them, score again the reports a later batch added history to, and move the source's read mark.
+   The outcome is the one a single batch would have had.
 
 A crash anywhere loses nothing: every message is archived before it is recorded, and a re-run skips what the
 ledger has (keys are message hashes). Each step calls the source's ``committed()`` after its commit, never before:
@@ -50,9 +51,10 @@ from ingestion.domain.records import (
 from ingestion.domain.registry import Registry, default_registry
 from ingestion.load import (
     accepted_since,
+    begin_loading,
     database_now,
     ensure_raw_schema,
-    iter_reports_loaded_since,
+    iter_reports,
     known_among,
     load,
 )
@@ -277,7 +279,9 @@ def intake_batch(
         validate(received, registry, catalogue, settings, stored=gx_results)
         confirm(received, accepted_before, registry)
         now, deferred = _split_deferred(received)
-        counts.rows_inserted = load_all(conn, now, catalogue, settings)
+        loaded_at = begin_loading(conn)  # held until the commit: batches loading side by side take turns
+        counts.rows_inserted = load(conn, now, loaded_at=loaded_at)
+        counts.rows_inserted["value_warnings"] = record_batch_warnings(conn, loaded_at, catalogue, settings)
         counts.decided(now)  # after loading: a message the warehouse refused is counted as processing_error
         source.remember(conn, [(item.key, item.message.message_hash) for item in now])
         conn.commit()
@@ -294,7 +298,8 @@ def finish_intake(
     catalogue: Catalogue | None = None,
 ) -> IntakeCounts:
     """After every batch: the deferred "same as" notices decided in receipt order against what was accepted
-    before each, loaded; the source's read mark stored; the run's counts."""
+    before each, loaded; the value warnings of reports a later batch added history to, scored again; the source's
+    read mark stored; the run's counts."""
     registry = registry or default_registry()
     catalogue = catalogue or default_catalogue()
     counts = IntakeCounts()
@@ -305,8 +310,7 @@ def finish_intake(
     with warehouse.connect(settings) as conn, mail_source(settings) as source:
         if deferred and plan.planned_at is not None:
             received = _decide_deferred(conn, deferred, plan.planned_at, settings, registry, catalogue)
-            rows = load_all(conn, received, catalogue, settings)
-            counts.add(IntakeCounts(rows_inserted=rows))
+            counts.add(IntakeCounts(rows_inserted=load(conn, received)))
             counts.decided(received)
             source.remember(conn, [(item.key, item.message.message_hash) for item in received])
         if plan.duplicates:  # copies of this run's messages: remembered (and filed) once their first copy is in
@@ -315,7 +319,7 @@ def finish_intake(
         if plan.planned_at is not None:
             counts.add(
                 IntakeCounts(
-                    rows_inserted={"value_warnings": record_run_warnings(conn, plan.planned_at, catalogue, settings)}
+                    rows_inserted={"value_warnings": rescore_run_warnings(conn, plan.planned_at, catalogue, settings)}
                 )
             )
         source.mark_read(conn, plan.source)
@@ -496,23 +500,31 @@ def confirm(received: Sequence[ReceivedMessage], accepted_before: AcceptedPairs,
         item.assessment = assessment
 
 
-def load_all(
-    conn: psycopg.Connection, received: Sequence[ReceivedMessage], catalogue: Catalogue, settings: Settings
-) -> dict[str, int]:
-    """The ledger, submissions and values (not committed here). Value warnings wait for the finishing step: a
-    report's history may be another batch's report."""
-    return {**load(conn, received), "value_warnings": 0}
-
-
-def record_run_warnings(
-    conn: psycopg.Connection, planned_at: datetime, catalogue: Catalogue, settings: Settings
+def record_batch_warnings(
+    conn: psycopg.Connection, loaded_at: datetime, catalogue: Catalogue, settings: Settings
 ) -> int:
-    """Value warnings of the reports this run loaded, their history read once every batch is in (as one batch
-    of the whole run would have read it); a batch's worth of reports at a time, so a run over the whole history
-    holds one batch's histories in memory. A report's warnings depend only on its values and its history."""
+    """Value warnings of the reports the batch just loaded (stamped ``loaded_at``), each against the history of its
+    unit that is loaded: the warehouse's and the batches' loaded before this one. Returns rows stored."""
     from expectations.value_warnings import record_value_warnings
 
     return sum(
         record_value_warnings(conn, reports, catalogue, jump_points=settings.jump_points)
-        for reports in iter_reports_loaded_since(conn, planned_at, settings.intake_batch_size)
+        for reports in iter_reports(conn, "loaded_at = %s", (loaded_at,), settings.intake_batch_size)
+    )
+
+
+def rescore_run_warnings(
+    conn: psycopg.Connection, planned_at: datetime, catalogue: Catalogue, settings: Settings
+) -> int:
+    """The run's reports whose unit got a report for one of their history's months from a batch loaded after
+    theirs (a late report in a later batch), scored again against their whole history, as one batch of the whole
+    run would have: a batch's worth at a time. Returns rows added less rows removed."""
+    from expectations.value_warnings import history_added_later, replace_value_warnings
+
+    stale = history_added_later(conn, planned_at)
+    if not stale:
+        return 0
+    return sum(
+        replace_value_warnings(conn, reports, catalogue, jump_points=settings.jump_points)
+        for reports in iter_reports(conn, "message_hash = any(%s)", (stale,), settings.intake_batch_size)
     )

@@ -115,19 +115,21 @@ def test_an_unchanged_full_report_is_flagged(history):
 
 
 def test_a_runs_reports_are_read_a_chunk_at_a_time_in_receipt_order(history):
-    from ingestion.load import iter_reports_loaded_since
+    from ingestion.load import iter_reports
 
     since = history.execute(
         "select min(loaded_at) from raw.submissions where message_hash like %s", (PREFIX + "%",)
     ).fetchone()[0]
-    chunks = list(iter_reports_loaded_since(history, since, chunk_size=5))
+    chunks = list(iter_reports(history, "loaded_at >= %s", (since,), chunk_size=5))
     assert chunks and all(0 < len(chunk) <= 5 for chunk in chunks)
     ours = [report for chunk in chunks for report in chunk if report.message_hash.startswith(PREFIX)]
     assert [report.message_hash for report in ours] == [PREFIX + f"h{back}" for back in range(12, 0, -1)]
     assert {len(report.values) for report in ours} == {len(CATALOGUE.indicators)}
     expected = _submission("h1", add_months(PERIOD, -1), **{"3_1": 1110.0}).values
     assert ours[-1].values == sorted(expected, key=lambda value: value.indicator_code)
-    at_once = [report for chunk in iter_reports_loaded_since(history, since, chunk_size=100_000) for report in chunk]
+    at_once = [
+        report for chunk in iter_reports(history, "loaded_at >= %s", (since,), chunk_size=100_000) for report in chunk
+    ]
     assert [report for report in at_once if report.message_hash.startswith(PREFIX)] == ours
 
 

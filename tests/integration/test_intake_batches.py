@@ -1,18 +1,21 @@
 """Intake in batches on a mailbox that keeps earlier months: a recorded file is filed into the Maildir's processed
 folder once its transaction committed, so a later run reads only the new mail; a file recorded but not filed (a
 crash between the commit and the move) is filed without being read again; a second month in small batches lands
-as in one batch (its value warnings too); nothing new still finishes."""
+as in one batch (its value warnings too, a report scored before a later batch brought its unit's last month
+included); batches load one at a time; nothing new still finishes."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 import shutil
+import threading
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
+from support.mail_builders import at, form, message
 from support.scratch import filed_name, mail_files, processed, scratch_settings, unprocessed
 
 JUNE, JULY = date(2009, 6, 1), date(2009, 7, 1)
@@ -192,3 +195,88 @@ def test_nothing_new_still_finishes(scratch):
     assert plan.batches == []
     counts = finish_intake(scratch, plan, [])
     assert counts.seen == counts.already_processed == 0 and not counts.states
+
+
+def _late_month_mailbox(settings, tmp_path, name: str, batch_size: int):
+    """Unit BTP's July report, then (in receipt order, so in a later batch of 2) its late June report with the same
+    figures: a report unchanged from the month before, which only a history read after both loaded can tell."""
+    scratch = scratch_settings(settings, tmp_path / name, "batches_" + name, intake_batch_size=batch_size)
+    for sub in ("tmp", "new", "cur"):
+        (scratch.maildir / sub).mkdir(parents=True, exist_ok=True)
+    mail = [("BTP", JULY, 25), ("BTC", JULY, 26), ("BTP", JUNE, 28), ("BYT", JULY, 29)]  # June's after the 22nd
+    for number, (unit, period, day) in enumerate(mail):
+        raw = message(unit, at(day), attachment=form(unit, period, seed=12 + (unit != "BTP")))
+        (scratch.maildir / "new" / f"{number}.{unit}.{period:%Y-%m}.eml").write_bytes(raw)
+    return scratch
+
+
+def _unit_warnings(url: str, unit: str, period: date) -> set[tuple[str, str]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select w.indicator_code, w.warning_code from raw.value_warnings w "
+            "join raw.submissions s using (message_hash) where s.unit_code = %s and s.period_month = %s",
+            (unit, period),
+        ).fetchall()
+    return set(rows)
+
+
+def test_a_report_a_later_batch_brought_history_for_is_scored_again(settings, tmp_path):
+    from itreport.orchestration.intake_run import finish_intake, intake_batch, plan_intake, run_intake
+
+    scratch = _late_month_mailbox(settings, tmp_path, "late_month", batch_size=2)
+    plan = plan_intake(scratch)
+    assert len(plan.batches) == 2
+    outcomes = [intake_batch(scratch, batch) for batch in plan.batches]
+    assert ("*", "same_as_last_month") not in _unit_warnings(scratch.warehouse_url, "BTP", JULY)  # June not in yet
+    counts = finish_intake(scratch, plan, outcomes)
+    assert counts.states["accepted"] == 4
+    july = _unit_warnings(scratch.warehouse_url, "BTP", JULY)
+    assert ("*", "same_as_last_month") in july
+    assert counts.rows_inserted["value_warnings"] == len(_warnings(scratch.warehouse_url))
+    single = dataclasses.replace(
+        scratch_settings(settings, tmp_path / "single", "batches_late_month_single"),
+        maildir=_copy_mailbox(scratch.maildir, tmp_path / "single-mail"),
+        intake_batch_size=10,
+    )
+    run_intake(single)
+    assert _warnings(scratch.warehouse_url) == _warnings(single.warehouse_url)
+    assert finish_intake(scratch, plan, outcomes).rows_inserted["value_warnings"] == 0  # a re-run changes nothing
+    assert _unit_warnings(scratch.warehouse_url, "BTP", JULY) == july
+
+
+def test_batches_load_one_at_a_time(settings, tmp_path):
+    """A batch waits for the load lock of one loading before it, and stamps its rows after that one committed: the
+    order of ``loaded_at`` is the order batches saw each other in (what the finishing step's re-scoring reads)."""
+    from ingestion.load import LOAD_LOCK, begin_loading
+    from itreport.orchestration.intake_run import intake_batch, plan_intake
+
+    scratch = _late_month_mailbox(settings, tmp_path, "load_lock", batch_size=10)
+    plan = plan_intake(scratch)
+    done: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            intake_batch(scratch, plan.batches[0])
+            done.append(None)
+        except BaseException as error:  # handed to the test's thread
+            done.append(error)
+
+    with psycopg.connect(scratch.warehouse_url) as other, psycopg.connect(scratch.warehouse_url) as watch:
+        watch.autocommit = True
+        begin_loading(other)
+        batch = threading.Thread(target=run)
+        batch.start()
+        waiting = "select count(*) from pg_locks where locktype = 'advisory' and objid = %s and not granted"
+        for _ in range(6000):  # until the batch waits for the lock (it decides its four messages first)
+            if watch.execute(waiting, (LOAD_LOCK,)).fetchone()[0] or not batch.is_alive():
+                break
+            threading.Event().wait(0.01)
+        assert batch.is_alive() and done == []
+        assert watch.execute("select count(*) from raw.submissions").fetchone()[0] == 0
+        released = other.execute("select clock_timestamp()").fetchone()[0]
+        other.commit()
+        batch.join()
+    assert done == [None]
+    with psycopg.connect(scratch.warehouse_url) as conn:
+        stamps = {row[0] for row in conn.execute("select loaded_at from raw.submissions")}
+    assert len(stamps) == 1 and stamps.pop() > released
