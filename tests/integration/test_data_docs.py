@@ -266,3 +266,54 @@ def test_an_update_renders_gx_templates_from_the_code_an_earlier_update_compiled
         return re.sub(r"\d{8}T\d{6}\.\d{6}Z|\d{4}-\d{2}-\d{2}[ T][\d:.]+(\+00:00|Z)?", "", html)
 
     assert without_times(page.read_text(encoding="utf-8")) == without_times(first_render)
+
+
+def test_the_index_shows_the_cells_it_rendered_before_as_gx_renders_them(tmp_path, monkeypatch):
+    """The cells of a listed result's row that GX renders with its templates (status, batch, suite) are rendered
+    once, kept with the result's entry for that GX release, and shown again from there: the index is the page GX
+    renders itself, whatever the rows' cells came from."""
+    import json
+    import re
+
+    import great_expectations
+
+    from expectations import data_docs_index
+    from expectations.validate import update_data_docs, validate_submissions
+
+    home = tmp_path / "home"
+    stored: list[tuple[str, ...]] = []
+    validate_submissions([real_submission("ok")], CATALOGUE, home=home, stored=stored)
+    validate_submissions([real_submission("bad", **{"3_3": "150"})], CATALOGUE, home=home, stored=stored)
+    index = home / "gx" / "data_docs" / "index.html"
+    entries_file = home / "gx" / "data_docs_index.json"
+
+    def page() -> str:  # the time GX adds to its logo's address is the only difference between two renders
+        return re.sub(r"\?d=\d{8}T\d{6}\.\d{6}Z", "?d=", index.read_text(encoding="utf-8"))
+
+    update_data_docs(home, stored)
+    first = page()
+    entries = json.loads(entries_file.read_text(encoding="utf-8"))
+    assert len(entries) == 2 and all(e["cells"]["gx"] == great_expectations.__version__ for e in entries.values())
+    statuses = {e["success"]: e["cells"]["validation_success"] for e in entries.values()}
+    assert statuses[True] != statuses[False] and all(repr(html) in first for html in statuses.values())  # table data
+    update_data_docs(home, stored[:1])
+    assert page() == first  # from the kept cells
+
+    monkeypatch.setattr(data_docs_index._RenderedCells, "render", lambda self, links: self.renderer.render(links))
+    update_data_docs(home, stored[:1])
+    assert page() == first  # GX's own rendering of every cell
+    monkeypatch.undo()
+
+    marked = {
+        name: entry | {"cells": entry["cells"] | {"batch_identifier": f"<b>kept {n}</b>"}}
+        for n, (name, entry) in enumerate(entries.items())
+    }
+    entries_file.write_text(json.dumps(marked), encoding="utf-8")
+    update_data_docs(home, stored[:1])
+    assert "<b>kept 0</b>" in page() and "<b>kept 1</b>" in page()  # what is kept is what is shown
+    entries_file.write_text(
+        json.dumps({name: e | {"cells": e["cells"] | {"gx": "0.18.0"}} for name, e in marked.items()}),
+        encoding="utf-8",
+    )
+    update_data_docs(home, stored[:1])
+    assert page() == first  # cells kept by another GX release are rendered again

@@ -164,6 +164,19 @@ def _copy_mailbox(maildir: Path, target: Path) -> Path:
     return target
 
 
+def _in_one_batch(scratch, settings, tmp_path: Path, database: str):
+    """The settings of a warehouse of its own that took every message of ``scratch``'s mailbox in one batch."""
+    from itreport.orchestration.intake_run import run_intake
+
+    single = dataclasses.replace(
+        scratch_settings(settings, tmp_path / "single", database),
+        maildir=_copy_mailbox(scratch.maildir, tmp_path / "single-mail"),
+        intake_batch_size=10_000,
+    )
+    run_intake(single)
+    return single
+
+
 def test_a_month_in_small_batches_lands_as_in_one_batch(scratch, settings, tmp_path):
     from itreport.demo.sample_mail import generate_mailbox
     from itreport.orchestration.intake_run import plan_intake, run_intake
@@ -175,12 +188,7 @@ def test_a_month_in_small_batches_lands_as_in_one_batch(scratch, settings, tmp_p
     assert len(plan_intake(scratch).batches) >= 2
     july = run_intake(scratch)
     assert july.seen == len(july_files)  # June's files were filed: only July's are read
-    single = dataclasses.replace(
-        scratch_settings(settings, tmp_path / "single", "batches_single_reference"),
-        maildir=_copy_mailbox(scratch.maildir, tmp_path / "single-mail"),
-        intake_batch_size=10_000,
-    )
-    run_intake(single)
+    single = _in_one_batch(scratch, settings, tmp_path, "batches_single_reference")
     assert _ledger(scratch.warehouse_url) == _ledger(single.warehouse_url)
     # the run's value warnings are recorded a batch's worth of reports at a time: the same as all at once
     assert _warnings(scratch.warehouse_url) == _warnings(single.warehouse_url)
@@ -221,7 +229,7 @@ def _unit_warnings(url: str, unit: str, period: date) -> set[tuple[str, str]]:
 
 
 def test_a_report_a_later_batch_brought_history_for_is_scored_again(settings, tmp_path):
-    from itreport.orchestration.intake_run import finish_intake, intake_batch, plan_intake, run_intake
+    from itreport.orchestration.intake_run import finish_intake, intake_batch, plan_intake
 
     scratch = _late_month_mailbox(settings, tmp_path, "late_month", batch_size=2)
     plan = plan_intake(scratch)
@@ -233,12 +241,7 @@ def test_a_report_a_later_batch_brought_history_for_is_scored_again(settings, tm
     july = _unit_warnings(scratch.warehouse_url, "BTP", JULY)
     assert ("*", "same_as_last_month") in july
     assert counts.rows_inserted["value_warnings"] == len(_warnings(scratch.warehouse_url))
-    single = dataclasses.replace(
-        scratch_settings(settings, tmp_path / "single", "batches_late_month_single"),
-        maildir=_copy_mailbox(scratch.maildir, tmp_path / "single-mail"),
-        intake_batch_size=10,
-    )
-    run_intake(single)
+    single = _in_one_batch(scratch, settings, tmp_path, "batches_late_month_single")
     assert _warnings(scratch.warehouse_url) == _warnings(single.warehouse_url)
     assert finish_intake(scratch, plan, outcomes).rows_inserted["value_warnings"] == 0  # a re-run changes nothing
     assert _unit_warnings(scratch.warehouse_url, "BTP", JULY) == july
