@@ -270,9 +270,8 @@ def test_batches_load_one_at_a_time(settings, tmp_path):
         batch = threading.Thread(target=run)
         batch.start()
         waiting = "select count(*) from pg_locks where locktype = 'advisory' and objid = %s and not granted"
-        for _ in range(6000):  # until the batch waits for the lock (it decides its four messages first)
-            if watch.execute(waiting, (LOAD_LOCK,)).fetchone()[0] or not batch.is_alive():
-                break
+        # until the batch waits for the lock (it decides its four messages first) or ends without waiting for it
+        while batch.is_alive() and not watch.execute(waiting, (LOAD_LOCK,)).fetchone()[0]:
             threading.Event().wait(0.01)
         assert batch.is_alive() and done == []
         assert watch.execute("select count(*) from raw.submissions").fetchone()[0] == 0
